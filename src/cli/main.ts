@@ -1,0 +1,39 @@
+#!/usr/bin/env node
+// kube-ambassador CLI: finds the command and loads only its module, so a
+// proxy start does not pay for the client, doctor or podinfo code.
+import { ConfigError } from '../credentials/cluster-connection.js';
+import { FilterRuleError } from '../proxy/filter.js';
+import { version } from '../version.js';
+import { UsageError } from './flags.js';
+
+type Command = (argv: string[]) => Promise<number>;
+
+const commands: Record<string, { summary: string; load: () => Promise<Command> }> = {
+  proxy: { summary: 'Run a proxy to the Kubernetes API server (a drop-in kubectl proxy)', load: async () => (await import('./commands/proxy.js')).runProxy },
+  version: { summary: 'Print the version', load: async () => async () => { process.stdout.write(`kube-ambassador v${version}\n`); return 0; } },
+};
+
+function usage(): string {
+  const rows = Object.entries(commands).map(([name, c]) => `  ${name.padEnd(14)} ${c.summary}`).join('\n');
+  return `kube-ambassador: talk to the Kubernetes API server from a pod, simply and safely.\n\nCommands:\n${rows}\n\nUse "kube-ambassador <command> --help" for a command's options.\n`;
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === '--help' || name === '-h' || name === 'help') {
+    process.stdout.write(usage());
+    return name ? 0 : 1;
+  }
+  const command = commands[name];
+  if (!command) throw new UsageError(`unknown command "${name}" for "kube-ambassador"`);
+  return (await command.load())(rest);
+}
+
+main(process.argv.slice(2)).then(
+  (code) => { process.exitCode = code; },
+  (err: unknown) => {
+    const known = err instanceof UsageError || err instanceof ConfigError || err instanceof FilterRuleError;
+    process.stderr.write(`error: ${known ? (err as Error).message : (err as Error)?.stack ?? String(err)}\n`);
+    process.exitCode = 1;
+  },
+);
