@@ -1,5 +1,5 @@
 // The local listener: TCP (as kubectl, plain HTTP/1.x) or a unix socket
-// (stale sockets replaced, mode 0600), and a graceful shutdown that kubectl
+// (stale sockets replaced, created srwx------), and a graceful shutdown that kubectl
 // proxy lacks: stop accepting, end watches cleanly, let other requests finish
 // within the grace period, then cut what is left and remove the socket file.
 import { lstatSync, unlinkSync } from 'node:fs';

@@ -1,15 +1,13 @@
+export { startControlPlane, type ControlPlane, type ControlPlaneOptions } from './control-plane.js';
 export {
-  startControlPlane,
   type ApiResponse,
   type ClusterAdmin,
-  type ControlPlane,
-  type ControlPlaneOptions,
   type KubeObject,
   type MintTokenOptions,
   type PolicyRule,
   type Request,
   type RequestOptions,
   type ServiceAccountFolder,
-} from './control-plane.js';
+} from './cluster-admin.js';
 export { controlPlaneBinariesIn, findControlPlaneBinaries, repositoryRoot, type ControlPlaneBinaries } from './binaries.js';
 export { createPki, servingSubjectAltNames, type ControlPlanePki } from './pki.js';

@@ -25,6 +25,7 @@ export const proxyFlagSpecs: FlagSpec[] = [
   { name: 'disable-filter', type: 'bool', default: false, help: 'If true, disable request filtering in the proxy. This is dangerous, and can leave you vulnerable to XSRF attacks, when used with an accessible port.' },
   { name: 'append-server-path', type: 'bool', default: false, help: 'If true, enables automatic path appending of the kube context server path to each request.' },
   { name: 'keepalive', type: 'duration', default: 0, help: 'TCP keep-alive period of upgraded (exec, attach, port-forward) connections to the API server; 0 means 15s and a negative value disables it, as in kubectl.' },
+  { name: 'upstream-connect-timeout', type: 'duration', default: 10_000, help: 'Limit on the TCP connect plus TLS handshake to the API server; after it the client gets a 504 Status.' },
   { name: 'shutdown-grace-period', type: 'duration', default: 15_000, help: 'On SIGTERM or SIGINT, how long in-flight requests may take to finish before the proxy exits.' },
 ];
 
@@ -64,7 +65,10 @@ export async function runProxy(argv: string[]): Promise<number> {
   if (www) checkStaticDir(www, logger);
 
   const keepalive = v.keepalive as number;
-  const upstream = new Upstream(connection, { upgradeKeepAliveMs: keepalive < 0 ? null : keepalive === 0 ? 15_000 : keepalive });
+  const upstream = new Upstream(connection, {
+    connectTimeoutMs: v['upstream-connect-timeout'] as number,
+    upgradeKeepAliveMs: keepalive < 0 ? null : keepalive === 0 ? 15_000 : keepalive,
+  });
   const credentials = new RequestCredentials(connection.auth, connection.impersonate);
   const handler = createProxyHandler({
     routes: { apiPrefix, wwwPrefix }, filter, www: www || undefined, appendServerPath: v['append-server-path'] === true,
