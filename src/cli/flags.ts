@@ -57,6 +57,7 @@ export function parseFlags(argv: string[], specs: FlagSpec[]): ParsedFlags {
       help = true;
       continue;
     }
+    if (arg.startsWith('---')) throw new UsageError(`bad flag syntax: ${arg}`);
     if (arg.startsWith('--')) {
       const eq = arg.indexOf('=');
       const name = arg.slice(2, eq < 0 ? undefined : eq);
@@ -73,13 +74,13 @@ export function parseFlags(argv: string[], specs: FlagSpec[]): ParsedFlags {
       for (let j = 1; j < arg.length; j++) {
         const short = arg[j]!;
         const spec = byShort.get(short);
-        if (!spec) throw new UsageError(`unknown shorthand flag: '${short}' in ${arg}`);
+        if (!spec) throw new UsageError(`unknown shorthand flag: '${short}' in -${arg.slice(j)}`);
         const rest = arg.slice(j + 1);
         if (rest.startsWith('=')) { set(spec, rest.slice(1)); break; }
         if (spec.type === 'bool') { set(spec, undefined); continue; }
         if (rest !== '') { set(spec, rest); break; }
         if (i + 1 < argv.length) { set(spec, argv[++i]); break; }
-        throw new UsageError(`flag needs an argument: '${short}' in ${arg}`);
+        throw new UsageError(`flag needs an argument: '${short}' in -${arg.slice(j)}`);
       }
       continue;
     }
@@ -97,9 +98,11 @@ function convert(spec: FlagSpec, raw: string | undefined): string | boolean | nu
       if (/^(1|t|T|TRUE|true|True)$/.test(raw)) return true;
       if (/^(0|f|F|FALSE|false|False)$/.test(raw)) return false;
       throw invalid(`strconv.ParseBool: parsing ${JSON.stringify(raw)}: invalid syntax`);
-    case 'int':
-      if (!/^[-+]?\d+$/.test(raw!)) throw invalid(`strconv.ParseInt: parsing ${JSON.stringify(raw)}: invalid syntax`);
-      return Number(raw);
+    case 'int': {
+      const value = parseGoInt(raw!);
+      if (value === undefined) throw invalid(`strconv.ParseInt: parsing ${JSON.stringify(raw)}: invalid syntax`);
+      return value;
+    }
     case 'duration':
       try {
         return parseGoDuration(raw!);
@@ -109,6 +112,20 @@ function convert(spec: FlagSpec, raw: string | undefined): string | boolean | nu
     default:
       return raw!;
   }
+}
+
+/** strconv.ParseInt(s, 0, 64): decimal, 0x/0o/0b prefixes, a leading 0 for octal, _ between digits. */
+function parseGoInt(raw: string): number | undefined {
+  const m = /^([-+]?)(0[xX][0-9a-fA-F_]+|0[oO][0-7_]+|0[bB][01_]+|0[0-7_]*|[1-9][0-9_]*)$/.exec(raw);
+  if (!m || /__|_$|^[-+]?_/.test(raw)) return undefined;
+  let digits = m[2]!.replace(/_/g, '');
+  let base = 10;
+  if (/^0[xX]/.test(digits)) { base = 16; digits = digits.slice(2); }
+  else if (/^0[oO]/.test(digits)) { base = 8; digits = digits.slice(2); }
+  else if (/^0[bB]/.test(digits)) { base = 2; digits = digits.slice(2); }
+  else if (digits.length > 1 && digits.startsWith('0')) { base = 8; digits = digits.slice(1); }
+  const value = parseInt(digits, base);
+  return m[1] === '-' ? -value : value;
 }
 
 export function formatHelp(usage: string, description: string, specs: FlagSpec[]): string {

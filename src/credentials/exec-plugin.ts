@@ -42,6 +42,7 @@ export interface ExecTokenSourceOptions {
 }
 
 export class ExecTokenSource implements TokenSource {
+  readonly identity: string;
   readonly #config: ExecConfig;
   readonly #options: ExecTokenSourceOptions;
   readonly #now: () => number;
@@ -55,6 +56,7 @@ export class ExecTokenSource implements TokenSource {
       throw new CredentialsUnavailableError(`exec plugin: unsupported apiVersion "${config.apiVersion}"`);
     }
     this.#config = config;
+    this.identity = `exec:${JSON.stringify([config.command, config.args ?? [], config.env ?? []])}`;
     this.#options = options;
     this.#now = options.now ?? Date.now;
   }
@@ -74,11 +76,10 @@ export class ExecTokenSource implements TokenSource {
 
   async refreshAfterUnauthorized(used: string): Promise<boolean> {
     if (this.#credential?.token !== used) return this.#credential?.token !== undefined;
-    this.#credential = undefined;
     try {
       return (await this.#run()).token !== used;
     } catch {
-      return false;
+      return false; // keep the cached credential, as client-go does
     }
   }
 
@@ -168,7 +169,10 @@ export function parseExecCredential(stdout: string, apiVersion: string): ExecCre
     clientCertificateData: str('clientCertificateData'),
     clientKeyData: str('clientKeyData'),
   };
-  if (!credential.token && !(credential.clientCertificateData && credential.clientKeyData)) {
+  if (Boolean(credential.clientCertificateData) !== Boolean(credential.clientKeyData)) {
+    throw new Error('exec plugin returned only certificate or key, not both');
+  }
+  if (!credential.token && !credential.clientCertificateData) {
     throw new Error('exec plugin didn\'t return a token or cert/key pair');
   }
   const expiry = str('expirationTimestamp');

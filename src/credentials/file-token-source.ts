@@ -21,6 +21,7 @@ export interface FileTokenSourceOptions {
 
 export class FileTokenSource implements TokenSource {
   readonly path: string;
+  readonly identity: string;
   readonly #logger: Logger;
   readonly #maxAgeMs: number;
   readonly #now: () => number;
@@ -33,19 +34,25 @@ export class FileTokenSource implements TokenSource {
   #inflight: Promise<void> | undefined;
   #watcher: FSWatcher | undefined;
 
-  /** Reads the file once now: a token file that cannot be read at start is a configuration error. */
-  static load(path: string, options: FileTokenSourceOptions): FileTokenSource {
+  /**
+   * Reads the file once now: a token file that cannot be read at start is a
+   * configuration error, unless a fallback token (kubeconfig token beside
+   * tokenFile) stands in until the file can be read.
+   */
+  static load(path: string, options: FileTokenSourceOptions & { fallback?: string }): FileTokenSource {
     const source = new FileTokenSource(path, options);
     let text: string;
     try {
       text = readFileSync(path, 'utf8').trim();
+      if (text === '') throw new Error('the file is empty');
     } catch (err) {
-      source.close();
-      throw new ConfigError(`failed to read token file "${path}": ${(err as Error).message}`);
-    }
-    if (text === '') {
-      source.close();
-      throw new ConfigError(`token file "${path}" is empty`);
+      if (options.fallback) {
+        options.logger.warn('cannot read the token file; using the inline token until it can be read', { path, error: (err as Error).message });
+        text = options.fallback;
+      } else {
+        source.close();
+        throw new ConfigError(`failed to read token file "${path}": ${(err as Error).message}`);
+      }
     }
     source.#token = text;
     source.#readAt = source.#now();
@@ -54,6 +61,7 @@ export class FileTokenSource implements TokenSource {
 
   constructor(path: string, options: FileTokenSourceOptions) {
     this.path = path;
+    this.identity = `file:${path}`;
     this.#logger = options.logger;
     this.#maxAgeMs = options.maxAgeMs ?? 60_000;
     this.#now = options.now ?? Date.now;

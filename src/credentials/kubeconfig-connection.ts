@@ -32,7 +32,7 @@ export function kubeconfigConnection(options: KubeconfigConnectionOptions): Clus
   const cluster: KubeconfigCluster | undefined = clusterName ? config.clusters.get(clusterName) : undefined;
   if (flags.cluster && !cluster) throw new ConfigError(`cluster "${flags.cluster}" does not exist`);
   const user: KubeconfigUser = (userName ? config.users.get(userName) : undefined) ?? {};
-  if (flags.user && !config.users.has(flags.user)) throw new ConfigError(`user "${flags.user}" does not exist`);
+  if (flags.user && !config.users.has(flags.user)) throw new ConfigError(`auth info "${flags.user}" does not exist`);
 
   const server = flags.server || cluster?.server;
   if (!server) {
@@ -126,8 +126,8 @@ function userAuth(options: KubeconfigConnectionOptions, user: KubeconfigUser, us
     throw new ConfigError(`more than one authentication method found for ${userName ?? 'the user'}; found [${methods.join(' ')}], only one is allowed`);
   }
   if (tokenFile) {
-    // The file wins once it has been read (client-go); a token beside it is only a fallback we do not need.
-    return { type: 'bearer', tokens: FileTokenSource.load(tokenFile, { logger, watch: options.watchTokenFile }) };
+    // The file wins once it has been read (client-go); a token beside it stands in until then.
+    return { type: 'bearer', tokens: FileTokenSource.load(tokenFile, { logger, watch: options.watchTokenFile, fallback: user.token }) };
   }
   if (token) return { type: 'bearer', tokens: new StaticTokenSource(token, flags.token ? '--token' : `token of user "${userName}"`) };
   if (username || password) return { type: 'basic', username: username ?? '', password: password ?? '' };

@@ -16,33 +16,48 @@ export function proxyFromEnvironment(origin: string, env: NodeJS.ProcessEnv): st
   return proxy.includes('://') ? proxy : `http://${proxy}`;
 }
 
+/** golang.org/x/net/http/httpproxy's NO_PROXY rules: "*", CIDRs, IPs, domains (".x" or "*.x": subdomains only), optional ports. */
 export function noProxyMatches(host: string, port: string, noProxy: string): boolean {
-  for (let entry of noProxy.split(',').map((e) => e.trim().toLowerCase()).filter(Boolean)) {
+  const name = host.toLowerCase();
+  const family = isIP(name);
+  for (const raw of noProxy.split(',')) {
+    const entry = raw.trim().toLowerCase();
+    if (entry === '') continue;
     if (entry === '*') return true;
     if (entry.includes('/')) {
       const [net, bits] = entry.split('/');
-      const family = isIP(net ?? '');
-      if (family && isIP(host) === family) {
+      const netFamily = isIP(net ?? '');
+      if (netFamily && family === netFamily) {
         const list = new BlockList();
-        list.addSubnet(net!, Number(bits), family === 6 ? 'ipv6' : 'ipv4');
-        if (list.check(host, family === 6 ? 'ipv6' : 'ipv4')) return true;
+        list.addSubnet(net!, Number(bits), netFamily === 6 ? 'ipv6' : 'ipv4');
+        if (list.check(name, family === 6 ? 'ipv6' : 'ipv4')) return true;
       }
       continue;
     }
-    const portMatch = /^(.*):(\d+)$/.exec(entry);
-    if (portMatch && !entry.startsWith('[') && isIP(entry) !== 6) {
-      if (portMatch[2] !== port) continue;
-      entry = portMatch[1]!;
+    let entryHost = entry;
+    let entryPort = '';
+    const bracketed = /^\[([^\]]+)\](?::(\d+))?$/.exec(entry);
+    const hostPort = /^([^:]+):(\d+)$/.exec(entry);
+    if (bracketed) [entryHost, entryPort] = [bracketed[1]!, bracketed[2] ?? ''];
+    else if (hostPort) [entryHost, entryPort] = [hostPort[1]!, hostPort[2]!];
+    if (entryPort && entryPort !== port) continue;
+    if (isIP(entryHost)) {
+      if (family && sameIp(entryHost, name)) return true;
+      continue;
     }
-    entry = entry.replace(/^\[|\]$/g, '');
-    const name = host.toLowerCase();
-    if (entry.startsWith('.') ? name.endsWith(entry) || name === entry.slice(1) : name === entry || name.endsWith(`.${entry}`)) {
-      return true;
-    }
+    if (entryHost.startsWith('*.')) entryHost = entryHost.slice(1);
+    if (entryHost.startsWith('.') ? name.endsWith(entryHost) : name === entryHost || name.endsWith(`.${entryHost}`)) return true;
   }
   return false;
 }
 
+function sameIp(a: string, b: string): boolean {
+  const list = new BlockList();
+  list.addAddress(a, isIP(a) === 6 ? 'ipv6' : 'ipv4');
+  return list.check(b, isIP(b) === 6 ? 'ipv6' : 'ipv4');
+}
+
 function isLoopback(host: string): boolean {
-  return isIP(host) === 4 ? host.startsWith('127.') : host === '::1';
+  if (isIP(host) === 4) return host.startsWith('127.');
+  return host === '::1' || /^::ffff:127\./i.test(host) || /^::ffff:7f[0-9a-f]{2}:/i.test(host);
 }

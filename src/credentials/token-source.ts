@@ -1,7 +1,10 @@
 // Where a bearer token comes from. The proxy and the client ask for the
 // current token on every request; a source decides when to re-read it.
+import { createHash } from 'node:crypto';
 
 export interface TokenSource {
+  /** Stable and non-secret: equal for sources that yield the same tokens (shared connection pools key on it). */
+  readonly identity: string;
   /** The token to send now. Throws CredentialsUnavailableError when none can be had. */
   token(): Promise<string>;
   /**
@@ -35,11 +38,13 @@ export class CredentialsUnavailableError extends Error {
 
 /** A token given on the command line or inline in a kubeconfig: never changes. */
 export class StaticTokenSource implements TokenSource {
+  readonly identity: string;
   readonly #token: string;
   readonly #description: string;
   constructor(token: string, description: string) {
     this.#token = token;
     this.#description = description;
+    this.identity = `static:${createHash('sha256').update(token).digest('hex').slice(0, 16)}`;
   }
   async token(): Promise<string> { return this.#token; }
   async refreshAfterUnauthorized(): Promise<boolean> { return false; }

@@ -24,12 +24,13 @@ export function requestInfo(method: string, path: string, query: string): Reques
     isResourceRequest: false, verb: method.toLowerCase(), apiGroup: '', apiVersion: '', namespace: '', resource: '', subresource: '', name: '',
   };
   let parts = path.split('/').filter((p) => p !== '');
+  // The API server needs /api/{version}/{resource} or /apis/{group}/{version}/{resource}.
   if (parts[0] === 'api') {
-    if (parts.length < 2) return info;
+    if (parts.length < 3) return info;
     info.apiVersion = parts[1]!;
     parts = parts.slice(2);
   } else if (parts[0] === 'apis') {
-    if (parts.length < 3) return info;
+    if (parts.length < 4) return info;
     info.apiGroup = parts[1]!;
     info.apiVersion = parts[2]!;
     parts = parts.slice(3);
@@ -37,7 +38,7 @@ export function requestInfo(method: string, path: string, query: string): Reques
     return info;
   }
   info.isResourceRequest = true;
-  info.verb = verbs[method.toUpperCase()] ?? method.toLowerCase();
+  info.verb = verbs[method.toUpperCase()] ?? '';
   if (parts[0] === 'watch' || parts[0] === 'proxy') {
     info.verb = parts[0];
     parts = parts.slice(1);
@@ -51,7 +52,6 @@ export function requestInfo(method: string, path: string, query: string): Reques
   if (parts.length >= 1) info.resource = parts[0]!;
   if (!info.name && info.verb === 'get') info.verb = queryFlag(query, 'watch') ? 'watch' : 'list';
   if (!info.name && info.verb === 'delete') info.verb = 'deletecollection';
-  if (info.name && info.verb === 'get' && queryFlag(query, 'watch')) info.verb = 'watch';
   return info;
 }
 
@@ -61,8 +61,9 @@ export function isLongRunning(info: RequestInfo, query: string): boolean {
     || queryFlag(query, 'watch') || queryFlag(query, 'follow');
 }
 
+/** The API server's reading of watch=/follow=: present and not "false" or "0" (any case). */
 function queryFlag(query: string, name: string): boolean {
   if (!query.includes(name)) return false;
   const value = new URLSearchParams(query).get(name);
-  return value === 'true' || value === '1';
+  return value !== null && !/^(false|0)$/i.test(value);
 }

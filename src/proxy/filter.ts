@@ -1,6 +1,9 @@
 // The request filter of kubectl proxy (pkg/proxy/proxy_server.go): reject
 // paths, then reject methods, then accept iff both a path and a host rule
 // match. Rules are comma-split lists of unanchored regexps. Pure: no I/O.
+import { compileGoRegexp } from './go-regexp.js';
+
+export { compileGoRegexp };
 
 export interface FilterRules {
   acceptHosts: string;
@@ -33,19 +36,6 @@ export function compileRuleList(flag: string, value: string): RegExp[] {
       throw new FilterRuleError(`invalid regular expression ${JSON.stringify(source)} in --${flag}: ${(err as Error).message}`);
     }
   });
-}
-
-/** RE2 syntax that JavaScript spells differently: leading (?flags), (?P<name>, \A and \z. */
-export function compileGoRegexp(source: string): RegExp {
-  let flags = '';
-  let body = source;
-  const leading = /^\(\?([imsU]+)\)/.exec(body);
-  if (leading) {
-    flags = [...new Set(leading[1]!.replace('U', ''))].join('');
-    body = body.slice(leading[0].length);
-  }
-  body = body.replace(/\(\?P</g, '(?<').replace(/\\A/g, '^').replace(/\\z/g, '$');
-  return new RegExp(body, flags);
 }
 
 /**

@@ -52,7 +52,7 @@ export async function forward(req: IncomingMessage, res: ServerResponse, target:
       authorization: auth,
       impersonation: ctx.credentials.impersonationHeaders,
       userAgent: ctx.userAgent,
-      requestGzip: !ctx.upstream.connection.disableCompression,
+      requestGzip: !ctx.upstream.connection.disableCompression && req.method !== 'HEAD',
       requestId: target.requestId,
     });
     const relay = new ResponseRelay(res, record, ctx, out.addedGzip, target.longRunning,

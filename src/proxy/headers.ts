@@ -4,8 +4,10 @@
 // where the client sent none (a client's Authorization passes through).
 import type { IncomingHttpHeaders } from 'node:http';
 
+// Go's ReverseProxy hopHeaders.
 const hopByHop = new Set([
-  'connection', 'proxy-connection', 'keep-alive', 'proxy-authorization', 'te', 'trailer', 'transfer-encoding', 'upgrade',
+  'connection', 'proxy-connection', 'keep-alive', 'proxy-authenticate', 'proxy-authorization', 'te', 'trailer',
+  'transfer-encoding', 'upgrade',
 ]);
 
 export interface OutgoingHeaderContext {
@@ -32,15 +34,16 @@ export interface OutgoingHeaders {
 /** Headers for an ordinary (non-upgrade) request, from Node's rawHeaders. */
 export function requestHeaders(raw: string[], ctx: OutgoingHeaderContext): OutgoingHeaders {
   const dropped = connectionListed(raw);
-  const out = copyHeaders(raw, ctx, [], (lower, value, headers) => {
+  // Go keeps "Te: trailers" when the client asked for trailers, even if Connection lists TE.
+  let trailers = false;
+  const out = copyHeaders(raw, ctx, [], (lower, value) => {
+    if (lower === 'te' && /(^|,)\s*trailers\s*(,|$)/i.test(value)) trailers = true;
     // Node's server has already answered "Expect: 100-continue" to the client.
-    if (dropped.has(lower) || lower === 'expect') return true;
-    if (!hopByHop.has(lower)) return false;
-    // Go keeps "Te: trailers" when the client asked for trailers.
-    if (lower === 'te' && /(^|,)\s*trailers\s*(,|$)/i.test(value)) headers.push('Te', 'trailers');
-    return true;
+    return dropped.has(lower) || lower === 'expect' || hopByHop.has(lower);
   });
-  const addedGzip = ctx.requestGzip && !out.seen.has('accept-encoding');
+  if (trailers) out.headers.push('Te', 'trailers');
+  // Go's transport asks for gzip only when the client chose no encoding and no Range.
+  const addedGzip = ctx.requestGzip && !out.seen.has('accept-encoding') && !out.seen.has('range');
   if (addedGzip) out.headers.push('Accept-Encoding', 'gzip');
   return { headers: out.headers, clientAuthorization: out.seen.has('authorization'), addedGzip };
 }
@@ -54,18 +57,21 @@ export function upgradeRequestHeaders(raw: string[], ctx: OutgoingHeaderContext,
   return { headers: out.headers, clientAuthorization: out.seen.has('authorization'), addedGzip: false };
 }
 
-const tracked = new Set(['authorization', 'impersonate-user', 'user-agent', 'accept-encoding', 'audit-id']);
+const tracked = new Set(['authorization', 'impersonate-user', 'user-agent', 'accept-encoding', 'audit-id', 'range']);
+// client-go adds its own value when the client's is absent or empty.
+const replacedWhenEmpty = new Set(['authorization', 'impersonate-user', 'user-agent']);
 
 /** Copies client headers (Host replaced, X-Forwarded-For extended), then adds our identity where the client gave none. */
 function copyHeaders(raw: string[], ctx: OutgoingHeaderContext, headers: string[],
-  skip: (lower: string, value: string, headers: string[]) => boolean): { headers: string[]; seen: Set<string> } {
+  skip: (lower: string, value: string) => boolean): { headers: string[]; seen: Set<string> } {
   const seen = new Set<string>();
   let forwardedFor: string | undefined;
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i]!;
     const value = raw[i + 1]!;
     const lower = name.toLowerCase();
-    if (lower === 'host' || skip(lower, value, headers)) continue;
+    if (lower === 'host' || skip(lower, value)) continue;
+    if (value === '' && replacedWhenEmpty.has(lower)) continue;
     if (lower === 'x-forwarded-for') {
       forwardedFor = forwardedFor === undefined ? value : `${forwardedFor}, ${value}`;
       continue;

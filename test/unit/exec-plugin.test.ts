@@ -134,8 +134,7 @@ describe('ExecTokenSource: when the plugin runs', () => {
     assert.equal(await s.token(), 'tok-2');
   });
 
-  test('a new token from refreshAfterUnauthorized counts as a reload in state()',
-    { todo: 'bug (minor): ExecTokenSource.refreshAfterUnauthorized clears #credential before #run(), so #run never counts the reload (state().reloads stays 0)' }, async () => {
+  test('a new token from refreshAfterUnauthorized counts as a reload in state()', async () => {
       const p = plugin(credential({ token: 'tok-1' }));
       const s = source({ command: p.command });
       await s.token();
@@ -179,8 +178,7 @@ describe('ExecTokenSource: when the plugin runs', () => {
     assert.equal(await s.refreshAfterUnauthorized('tok-1'), false);
   });
 
-  test('after a failed refresh the cached credential is kept (client-go keeps cachedCreds on a refresh error)',
-    { todo: 'bug (minor): ExecTokenSource.refreshAfterUnauthorized sets #credential = undefined before running, so a failing plugin leaves no token and the next token() fails too' }, async () => {
+  test('after a failed refresh the cached credential is kept (client-go keeps cachedCreds on a refresh error)', async () => {
       const p = plugin(credential({ token: 'tok-1' }));
       const s = source({ command: p.command });
       await s.token();
@@ -329,7 +327,6 @@ describe('parseExecCredential', () => {
     { name: 'a certificate without a key', stdout: credential({ clientCertificateData: 'C' }), message: /cert/ },
     {
       name: 'a token plus a certificate without its key', stdout: credential({ token: 't', clientCertificateData: 'C' }), message: 'exec plugin returned only certificate or key, not both',
-      todo: 'bug (minor): parseExecCredential accepts a token with a lone clientCertificateData/clientKeyData; client-go rejects "only certificate or key, not both"',
     },
     { name: 'an invalid expirationTimestamp', stdout: credential({ token: 't', expirationTimestamp: 'tomorrow' }), message: /invalid expirationTimestamp "tomorrow"/ },
   ];

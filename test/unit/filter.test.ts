@@ -112,7 +112,6 @@ describe('compileRuleList', () => {
     { name: 'a dangling quantifier in reject-methods', flag: 'reject-methods', value: '*POST' },
     {
       name: 'a Perl lookahead, which RE2 does not support (kubectl exits 255)', flag: 'accept-hosts', value: '(?=l)localhost',
-      todo: 'bug: compileGoRegexp accepts JS-only syntax ((?=, (?!, (?<=, \\1) that Go RE2 rejects',
     },
   ];
   for (const row of invalid) {
@@ -143,12 +142,19 @@ describe('compileGoRegexp', () => {
     { name: '\\z anchors at the end', source: 'api\\z', input: 'apix', matches: false },
     { name: 'a{1 is a literal in RE2 (and here)', source: '^a{1', input: 'a{1', matches: true },
     {
+      name: 'a (?i) flag group after ^ works in RE2', source: '^(?i)localhost$', input: 'LOCALHOST', matches: true,
+    },
+    {
+      name: 'a scoped flag group (?i:...) works in RE2', source: '(?i:LOCAL)host', input: 'localhost', matches: true,
+    },
+    {
+      name: '\\Q...\\E quotes a literal in RE2', source: '^\\Qa.b\\E$', input: 'a.b', matches: true,
+    },
+    {
       name: 'POSIX classes such as [[:alpha:]] work in RE2', source: '^[[:alpha:]]+$', input: 'localhost', matches: true,
-      todo: 'bug: compileGoRegexp does not translate RE2 POSIX classes ([[:alpha:]], [[:digit:]]); kubectl accepts "localhost" here',
     },
     {
       name: '\\pL (Unicode class without braces) works in RE2', source: '^\\pL+$', input: 'localhost', matches: true,
-      todo: 'bug: compileGoRegexp does not translate \\pL / \\p{L} (needs the u flag); kubectl accepts "localhost" here',
     },
   ];
   for (const row of rows) {

@@ -258,8 +258,7 @@ describe('context, cluster and user selection with overrides', () => {
   test('--cluster naming a missing cluster: cluster "missing" does not exist', () => {
     assert.throws(() => resolveWith(kc, { cluster: 'missing' }), configError('cluster "missing" does not exist'));
   });
-  test('--user naming a missing user: auth info "missing" does not exist',
-    { todo: 'bug (cosmetic): kubeconfigConnection says `user "missing" does not exist`; client-go/kubectl say `auth info "missing" does not exist`' }, () => {
+  test('--user naming a missing user: auth info "missing" does not exist', () => {
       assert.throws(() => resolveWith(kc, { user: 'missing' }), configError('auth info "missing" does not exist'));
     });
   test('--namespace wins over the context namespace', () => assert.equal(resolveWith(kc, { namespace: 'n1' }).namespace, 'n1'));
@@ -415,8 +414,7 @@ describe('user credentials', () => {
   test('a missing tokenFile is a startup error', () => {
     assert.throws(() => resolveWith(kc, { context: 'missing-token-file' }), configError(/failed to read token file ".*nope"/));
   });
-  test('token plus a missing tokenFile starts with the inline token (client-go reads the file lazily then)',
-    { todo: 'bug (minor): with both token and tokenFile, FileTokenSource.load fails at startup when the file is missing; client-go uses the inline token as fallback' }, async () => {
+  test('token plus a missing tokenFile starts with the inline token (client-go reads the file lazily then)', async () => {
       assert.equal(await bearer(resolveWith(kc, { context: 'token-and-missing-file' })), 'inline-token');
     });
   test('username and password are basic auth', () => {
