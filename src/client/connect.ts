@@ -1,0 +1,62 @@
+// connect(): find the API server as the proxy does — kubeconfig, then
+// in-cluster — or talk to an ambassador (http://localhost:8001: no TLS, no
+// token), and hand back a client on a shared connection pool.
+import { homedir } from 'node:os';
+import type { ClusterConnection } from '../credentials/cluster-connection.js';
+import type { CredentialFlags } from '../credentials/credential-flags.js';
+import { resolveConnection } from '../credentials/resolve.js';
+import { type Logger, silentLogger } from '../logging/logger.js';
+import { defaultRegistry, type UpstreamRegistry } from '../transport/shared-upstreams.js';
+import type { UpstreamOptions } from '../transport/upstream.js';
+import { defaultUserAgent } from '../version.js';
+import { ApiTransport } from './api-transport.js';
+import { Discovery } from './discovery.js';
+import { KubeClient } from './kube-client.js';
+import type { RateLimit } from './rate-limiter.js';
+import type { RetryPolicy } from './retry.js';
+
+export interface ConnectOptions extends CredentialFlags {
+  /** Use an ambassador: true means http://127.0.0.1:8001, or give its URL. Same as `server` with an http URL. */
+  ambassador?: boolean | string;
+  /** Default 50 requests/s with bursts of 100; `{ qps: 0, burst: 0 }` turns it off. */
+  rateLimit?: RateLimit;
+  retry?: RetryPolicy;
+  /** Limit on a whole non-streaming request (ms), default 60 s. */
+  timeoutMs?: number;
+  userAgent?: string;
+  logger?: Logger;
+  upstream?: UpstreamOptions;
+  /** Where to look for kubeconfig and in-cluster variables (default: this process). */
+  env?: NodeJS.ProcessEnv;
+  homeDir?: string;
+  /** Clients with the same registry, cluster and identity share connections (default: one per process). */
+  registry?: UpstreamRegistry;
+}
+
+export async function connect(options: ConnectOptions = {}): Promise<KubeClient> {
+  const logger = options.logger ?? silentLogger;
+  const ambassador = options.ambassador === true ? 'http://127.0.0.1:8001' : options.ambassador || undefined;
+  const flags: CredentialFlags = { ...options, server: ambassador ?? options.server };
+  let connection: ClusterConnection = resolveConnection({
+    flags, env: options.env ?? process.env, homeDir: options.homeDir ?? homedir(), logger,
+  });
+  if (ambassador) connection = { ...connection, source: 'ambassador', description: `ambassador at ${ambassador}` };
+  for (const warning of connection.warnings) logger.warn(warning);
+
+  const shared = (options.registry ?? defaultRegistry).acquire(connection, options.upstream);
+  const transport = new ApiTransport({
+    upstream: shared.upstream,
+    credentials: shared.credentials,
+    userAgent: options.userAgent ?? defaultUserAgent('kube-ambassador-client'),
+    rateLimit: options.rateLimit ?? { qps: 50, burst: 100 },
+    retry: options.retry,
+    timeoutMs: options.timeoutMs ?? 60_000,
+    logger,
+  });
+  return new KubeClient(transport, new Discovery(transport), {
+    server: connection.origin + connection.serverPath,
+    namespace: connection.namespace,
+    source: connection.source,
+    description: connection.description,
+  }, shared.release);
+}

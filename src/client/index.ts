@@ -1,0 +1,13 @@
+export { connect, type ConnectOptions } from './connect.js';
+export { KubeClient, type ClientInfo, type ObjectOf } from './kube-client.js';
+export { ResourceClient, type DeleteOptions, type ListOptions, type PatchOptions, type PatchType, type Scope, type WriteOptions } from './resource-client.js';
+export { Informer, type InformerHandlers, type InformerOptions } from './informer.js';
+export { Discovery, type ApiResource } from './discovery.js';
+export { KubeApiError, KubeTransportError, type Status } from './errors.js';
+export { WatchInactiveError, type WatchOptions } from './watch.js';
+export type { ApiRequest, ApiResponse } from './api-transport.js';
+export type { KubeList, KubeObject, ListMeta, ObjectMeta, WatchEvent, WatchEventType } from './objects.js';
+export type { AccessAnswer, AccessQuestion, RulesAnswer, UserInfo } from './self-review.js';
+export type { RateLimit } from './rate-limiter.js';
+export type { RetryPolicy } from './retry.js';
+export type * from './types/index.js';
