@@ -55,7 +55,7 @@ export const writeRawStatus = (socket: Duplex, code: number, message: string) =>
   writeRawResponse(socket, code, 'application/json', statusBody(code, message));
 
 export const writeRawForbidden = (socket: Duplex) =>
-  writeRawResponse(socket, 403, 'text/plain; charset=utf-8', 'Forbidden\n');
+  writeRawResponse(socket, 403, 'text/plain; charset=utf-8', 'Forbidden\n', `X-Content-Type-Options: nosniff\r\nDate: ${new Date().toUTCString()}\r\n`);
 
 export function htmlEscape(s: string): string {
   return s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&#34;', "'": '&#39;' })[c]!);

@@ -3,7 +3,7 @@
 // proxy lacks: stop accepting, end watches cleanly, let other requests finish
 // within the grace period, then cut what is left and remove the socket file.
 import { lstatSync, unlinkSync } from 'node:fs';
-import { createServer, type Server, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { ConfigError } from '../credentials/cluster-connection.js';
@@ -21,7 +21,9 @@ export class ProxyServer {
 
   constructor(handler: ProxyHandler) {
     this.#handler = handler;
-    this.#server = createServer({ keepAliveTimeout: 60_000, requestTimeout: 0, headersTimeout: 60_000 }, (req, res) => {
+    // Host is checked here, with Go's answers, rather than by Node (requireHostHeader).
+    this.#server = createServer({ keepAliveTimeout: 60_000, requestTimeout: 0, headersTimeout: 60_000, requireHostHeader: false }, (req, res) => {
+      if (rejectBadHost(req, req.socket)) return;
       this.#inflight.add(res);
       res.once('close', () => {
         this.#inflight.delete(res);
@@ -31,6 +33,7 @@ export class ProxyServer {
       handler.onRequest(req, res);
     });
     this.#server.on('upgrade', (req, socket, head) => {
+      if (rejectBadHost(req, socket)) return;
       this.#tunnels.add(socket);
       socket.once('close', () => this.#tunnels.delete(socket));
       handler.onUpgrade(req, socket, head);
@@ -98,6 +101,21 @@ export class ProxyServer {
       start();
     });
   }
+}
+
+// Go's httpguts.ValidHostHeader.
+const validHost = /^[0-9A-Za-z!$%&'()*+,\-.:;=\[\]_~\x80-\xff]*$/;
+
+/** Go's server answers these itself, before any handler: a missing (HTTP/1.1) or malformed Host. */
+function rejectBadHost(req: IncomingMessage, socket: Duplex): boolean {
+  const host = req.headers.host;
+  let reason: string | undefined;
+  if (host === undefined && req.httpVersion === '1.1') reason = 'missing required Host header';
+  else if (host !== undefined && !validHost.test(host)) reason = 'malformed Host header';
+  if (!reason) return false;
+  const text = `400 Bad Request: ${reason}`;
+  socket.end(`HTTP/1.1 ${text}\r\nContent-Type: text/plain; charset=utf-8\r\nConnection: close\r\n\r\n${text}`);
+  return true;
 }
 
 /** A socket file left by an earlier run is replaced; any other file is an error (kubectl's rule). */
