@@ -73,12 +73,13 @@ export class KubeClient {
     yield* (await this.resource(apiVersion, kind)).listAll(options);
   }
 
-  async create<T extends KubeObject & { apiVersion: string; kind: string }>(object: T, options: WriteOptions = {}): Promise<T> {
-    return (await this.resource(object.apiVersion, object.kind)).create(object, options) as Promise<T>;
+  /** Creates an object; its apiVersion and kind say which resource. */
+  async create<T extends KubeObject>(object: T, options: WriteOptions = {}): Promise<T> {
+    return (await this.#resourceOf(object)).create(object, options) as Promise<T>;
   }
 
-  async replace<T extends KubeObject & { apiVersion: string; kind: string }>(object: T, options: WriteOptions = {}): Promise<T> {
-    return (await this.resource(object.apiVersion, object.kind)).replace(object, options) as Promise<T>;
+  async replace<T extends KubeObject>(object: T, options: WriteOptions = {}): Promise<T> {
+    return (await this.#resourceOf(object)).replace(object, options) as Promise<T>;
   }
 
   async patch<A extends string, K extends string>(apiVersion: A, kind: K, name: string, patch: unknown, options: PatchOptions = {}): Promise<ObjectOf<A, K>> {
@@ -86,8 +87,13 @@ export class KubeClient {
   }
 
   /** Server-side apply. */
-  async apply<T extends KubeObject & { apiVersion: string; kind: string }>(object: T, options: PatchOptions & { fieldManager: string }): Promise<T> {
-    return (await this.resource(object.apiVersion, object.kind)).apply(object, options) as Promise<T>;
+  async apply<T extends KubeObject>(object: T, options: PatchOptions & { fieldManager: string }): Promise<T> {
+    return (await this.#resourceOf(object)).apply(object, options) as Promise<T>;
+  }
+
+  #resourceOf(object: KubeObject): Promise<ResourceClient<KubeObject>> {
+    if (!object.apiVersion || !object.kind) throw new TypeError('the object needs apiVersion and kind to find its resource');
+    return this.resource(object.apiVersion, object.kind);
   }
 
   async delete(apiVersion: string, kind: string, name: string, options: DeleteOptions = {}): Promise<KubeObject> {

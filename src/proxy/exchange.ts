@@ -1,5 +1,6 @@
 // The hooks through which operations (metrics, access log) see each proxied
 // exchange. The proxy calls them; ops/ implements them; tests can too.
+import type { RequestInfo } from '../kube/request-info.js';
 import type { UpstreamErrorKind } from '../transport/upstream-error.js';
 
 export interface ExchangeInfo {
@@ -8,6 +9,8 @@ export interface ExchangeInfo {
   /** The path the filter saw (decoded, prefix stripped). */
   path: string;
   query: string;
+  /** What the path means to Kubernetes (resource, namespace, name, verb). */
+  kube: RequestInfo;
   userAgent?: string;
   remoteAddress?: string;
   longRunning: boolean;

@@ -61,9 +61,10 @@ export function createProxyHandler(options: ProxyHandlerOptions): ProxyHandler {
     const requestId = headerValue(req.headers['audit-id']) ?? randomUUID();
     const path = r.kind === 'api' ? r.filterPath : (req.url ?? '/').split('?')[0]!;
     const query = r.kind === 'api' ? r.query : '';
-    const longRunning = r.kind === 'api' && isLongRunning(requestInfo(req.method ?? 'GET', path, query), query);
+    const kube = requestInfo(req.method ?? 'GET', path, query);
+    const longRunning = r.kind === 'api' && isLongRunning(kube, query);
     const record = options.observer.begin({
-      requestId, method: req.method ?? '', path, query, userAgent: headerValue(req.headers['user-agent']),
+      requestId, method: req.method ?? '', path, query, kube, userAgent: headerValue(req.headers['user-agent']),
       remoteAddress: clientIp(req), longRunning, upgrade,
     });
     return { record, requestId, longRunning };

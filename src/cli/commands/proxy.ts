@@ -1,7 +1,13 @@
 // kube-ambassador proxy: kubectl proxy's flags, checks and startup line, in
 // front of our transport and handler.
 import { statSync } from 'node:fs';
-import { noopObserver } from '../../proxy/exchange.js';
+import { createLogger } from '../../logging/logger.js';
+import { AccessLog } from '../../ops/access-log.js';
+import { ProxyMetrics } from '../../ops/metrics.js';
+import { OpsObserver } from '../../ops/observer.js';
+import { OpsServer } from '../../ops/ops-server.js';
+import { apiServerProbe, Readiness } from '../../ops/readiness.js';
+import { type ExchangeObserver, noopObserver } from '../../proxy/exchange.js';
 import { defaultFilterRules, RequestFilter } from '../../proxy/filter.js';
 import { createProxyHandler } from '../../proxy/proxy-handler.js';
 import { type ListenSpec, ProxyServer } from '../../proxy/server.js';
@@ -26,6 +32,9 @@ export const proxyFlagSpecs: FlagSpec[] = [
   { name: 'append-server-path', type: 'bool', default: false, help: 'If true, enables automatic path appending of the kube context server path to each request.' },
   { name: 'keepalive', type: 'duration', default: 0, help: 'TCP keep-alive period of upgraded (exec, attach, port-forward) connections to the API server; 0 means 15s and a negative value disables it, as in kubectl.' },
   { name: 'upstream-connect-timeout', type: 'duration', default: 10_000, help: 'Limit on the TCP connect plus TLS handshake to the API server; after it the client gets a 504 Status.' },
+  { name: 'ops-address', type: 'string', default: '', help: 'host:port of the operations listener (/healthz, /readyz, /metrics), e.g. :9091 for all interfaces; off when empty.' },
+  { name: 'access-log', type: 'bool', default: false, help: 'Log one line per request on stderr (method, path, Kubernetes verb/resource, status, duration, bytes, request id; never a token or a body).' },
+  { name: 'access-log-format', type: 'string', default: 'json', help: 'Format of the access log: json or text.' },
   { name: 'shutdown-grace-period', type: 'duration', default: 15_000, help: 'On SIGTERM or SIGINT, how long in-flight requests may take to finish before the proxy exits.' },
 ];
 
@@ -70,12 +79,17 @@ export async function runProxy(argv: string[]): Promise<number> {
     upgradeKeepAliveMs: keepalive < 0 ? null : keepalive === 0 ? 15_000 : keepalive,
   });
   const credentials = new RequestCredentials(connection.auth, connection.impersonate);
+  const ops = operations(v, upstream, credentials);
   const handler = createProxyHandler({
     routes: { apiPrefix, wwwPrefix }, filter, www: www || undefined, appendServerPath: v['append-server-path'] === true,
-    upstream, credentials, userAgent: defaultUserAgent(), observer: noopObserver, logger,
+    upstream, credentials, userAgent: defaultUserAgent(), observer: ops.observer, logger,
   });
   const server = new ProxyServer(handler);
   const address = await server.listen(listen);
+  if (ops.server) {
+    const opsAddress = await ops.server.listen(v['ops-address'] as string);
+    logger.info('operations listener serving /healthz, /readyz and /metrics', { address: opsAddress });
+  }
   logger.info('proxying to the API server', { server: connection.origin, credentials: connection.description });
   process.stdout.write(`Starting to serve on ${address}\n`);
 
@@ -85,6 +99,7 @@ export async function runProxy(argv: string[]): Promise<number> {
       process.off('SIGTERM', onTerm);
       process.off('SIGINT', onInt);
       void server.shutdown(v['shutdown-grace-period'] as number)
+        .finally(() => ops.server?.close())
         .finally(() => { credentials.close(); return upstream.destroy(); })
         .finally(() => resolve(0));
     };
@@ -93,6 +108,21 @@ export async function runProxy(argv: string[]): Promise<number> {
     process.on('SIGTERM', onTerm);
     process.on('SIGINT', onInt);
   });
+}
+
+/** Metrics, readiness and the access log, as the flags ask; nothing on the hot path when all are off. */
+function operations(v: FlagValues, upstream: Upstream, credentials: RequestCredentials): { observer: ExchangeObserver; server?: OpsServer } {
+  const opsAddress = v['ops-address'] as string;
+  const format = v['access-log-format'];
+  if (format !== 'json' && format !== 'text') throw new UsageError(`--access-log-format must be json or text, not "${String(format)}"`);
+  if (!opsAddress && !v['access-log']) return { observer: noopObserver };
+  const metrics = opsAddress ? new ProxyMetrics(() => credentials.tokenState()) : undefined;
+  const readiness = new Readiness({ tokenState: () => credentials.tokenState(), probe: apiServerProbe(upstream, credentials) });
+  const accessLog = v['access-log'] ? new AccessLog(createLogger({ format, level: 'info' })) : undefined;
+  return {
+    observer: new OpsObserver({ metrics, accessLog, readiness }),
+    server: opsAddress ? new OpsServer({ metrics, readiness }) : undefined,
+  };
 }
 
 function listenSpec(v: FlagValues, given: Set<string>): ListenSpec {
