@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // kube-ambassador CLI: finds the command and loads only its module, so a
 // proxy start does not pay for the client, doctor or podinfo code.
+import { KubeApiError, KubeTransportError } from '../client/errors.js';
 import { ConfigError } from '../credentials/cluster-connection.js';
 import { FilterRuleError } from '../proxy/filter.js';
 import { version } from '../version.js';
@@ -10,6 +11,10 @@ type Command = (argv: string[]) => Promise<number>;
 
 const commands: Record<string, { summary: string; load: () => Promise<Command> }> = {
   proxy: { summary: 'Run a proxy to the Kubernetes API server (a drop-in kubectl proxy)', load: async () => (await import('./commands/proxy.js')).runProxy },
+  'cluster-info': { summary: 'Display the API server address and cluster services', load: async () => (await import('./commands/cluster-info.js')).runClusterInfo },
+  whoami: { summary: 'Show who the API server thinks you are (like kubectl auth whoami)', load: async () => (await import('./commands/whoami.js')).runWhoami },
+  'can-i': { summary: 'Check whether an action is allowed (like kubectl auth can-i)', load: async () => (await import('./commands/can-i.js')).runCanI },
+  get: { summary: 'Display resources of one type (like kubectl get)', load: async () => (await import('./commands/get.js')).runGet },
   version: { summary: 'Print the version', load: async () => async () => { process.stdout.write(`kube-ambassador v${version}\n`); return 0; } },
 };
 
@@ -32,8 +37,17 @@ async function main(argv: string[]): Promise<number> {
 main(process.argv.slice(2)).then(
   (code) => { process.exitCode = code; },
   (err: unknown) => {
-    const known = err instanceof UsageError || err instanceof ConfigError || err instanceof FilterRuleError;
-    process.stderr.write(`error: ${known ? (err as Error).message : (err as Error)?.stack ?? String(err)}\n`);
+    process.stderr.write(`${errorLine(err)}\n`);
     process.exitCode = 1;
   },
 );
+
+/** One line a person can act on; kubectl's wording for the API server's own errors. */
+function errorLine(err: unknown): string {
+  if (err instanceof KubeApiError) {
+    if (err.reason === 'Unauthorized') return `error: You must be logged in to the server (${err.message})`;
+    return `Error from server (${err.reason}): ${err.message}`;
+  }
+  const known = err instanceof UsageError || err instanceof ConfigError || err instanceof FilterRuleError || err instanceof KubeTransportError;
+  return `error: ${known ? (err as Error).message : (err as Error)?.stack ?? String(err)}`;
+}

@@ -17,6 +17,11 @@ export interface ApiResource {
   preferred: boolean;
 }
 
+/** The server serves no such resource (kind or name), even after discovery was refreshed. */
+export class UnknownResourceError extends Error {
+  override name = 'UnknownResourceError';
+}
+
 const aggregatedAccept = 'application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList,application/json';
 
 interface AggregatedList {
@@ -49,7 +54,7 @@ export class Discovery {
     const [group, version] = apiVersion.includes('/') ? apiVersion.split('/') as [string, string] : ['', apiVersion];
     const match = (list: ApiResource[]) => list.find((r) => r.group === group && r.version === version && r.kind === kind);
     const found = match(await this.resources()) ?? (this.invalidate(), match(await this.resources()));
-    if (!found) throw new Error(`the server has no resource for kind "${kind}" in "${apiVersion}"`);
+    if (!found) throw new UnknownResourceError(`the server has no resource for kind "${kind}" in "${apiVersion}"`);
     return found;
   }
 
@@ -57,7 +62,7 @@ export class Discovery {
   async find(name: string): Promise<ApiResource> {
     const lookup = (list: ApiResource[]) => resolveResourceName(list, name);
     const found = lookup(await this.resources()) ?? (this.invalidate(), lookup(await this.resources()));
-    if (!found) throw new Error(`the server doesn't have a resource type "${name}"`);
+    if (!found) throw new UnknownResourceError(`the server doesn't have a resource type "${name}"`);
     return found;
   }
 

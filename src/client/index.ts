@@ -2,7 +2,7 @@ export { connect, type ConnectOptions } from './connect.js';
 export { KubeClient, type ClientInfo, type ObjectOf } from './kube-client.js';
 export { ResourceClient, type DeleteOptions, type ListOptions, type PatchOptions, type PatchType, type Scope, type WriteOptions } from './resource-client.js';
 export { Informer, type InformerHandlers, type InformerOptions } from './informer.js';
-export { Discovery, type ApiResource } from './discovery.js';
+export { Discovery, UnknownResourceError, type ApiResource } from './discovery.js';
 export { KubeApiError, KubeTransportError, type Status } from './errors.js';
 export { WatchInactiveError, type WatchOptions } from './watch.js';
 export type { ApiRequest, ApiResponse } from './api-transport.js';

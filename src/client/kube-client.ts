@@ -115,7 +115,9 @@ export class KubeClient {
   canI(verb: string, resource: string, options: Omit<AccessQuestion, 'verb' | 'resource' | 'nonResourceURL'> = {}): Promise<AccessAnswer> {
     if (resource.startsWith('/')) return canI(this.#transport, { verb, nonResourceURL: resource });
     const [plural, ...group] = resource.split('.');
-    return canI(this.#transport, { verb, resource: plural, group: options.group ?? group.join('.'), namespace: options.namespace ?? this.info.namespace, ...options });
+    return canI(this.#transport, {
+      ...options, verb, resource: plural, group: options.group ?? group.join('.'), namespace: options.namespace ?? this.info.namespace,
+    });
   }
 
   rules(namespace = this.info.namespace): Promise<RulesAnswer> {
