@@ -18,6 +18,11 @@ export interface RunningProxy {
   stop(signal?: NodeJS.Signals): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
+// Proxies still running when the test process ends (a failed assertion
+// skipped its stop()) must not outlive it.
+const running = new Set<ChildProcess>();
+process.once('exit', () => { for (const child of running) child.kill('SIGKILL'); });
+
 export const cliPath = () => join(repositoryRoot(), 'build', 'src', 'cli', 'main.js');
 
 export interface StartOptions {
@@ -42,6 +47,8 @@ export async function startProxy(args: string[], options: StartOptions = {}): Pr
   const child = options.executable
     ? spawn(options.executable, args, { env, stdio: ['ignore', 'pipe', 'pipe'] })
     : spawn(process.execPath, [cliPath(), ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  running.add(child);
+  child.once('exit', () => running.delete(child));
   let out = '';
   let err = '';
   child.stdout!.on('data', (c: Buffer) => { out += c.toString(); });

@@ -174,8 +174,8 @@ async function setUpNamespace(cp: ControlPlane, print: (line: string) => void): 
       ],
     },
   });
-  print(`▸ Pod ${namespace}/curl-with-ambassador, the brief's pod (it stays Pending: this control plane has no nodes;`);
-  print('  this process plays both of its containers)');
+  print(`▸ Pod ${namespace}/curl-with-ambassador, as in the brief; no node runs it here (it stays Pending),`);
+  print('  so this demo plays both its containers: the ambassador below, then curl in the main one');
 }
 
 async function apply(cp: ControlPlane, resource: string, object: KubeObject): Promise<void> {

@@ -81,13 +81,15 @@ export class CleanupStack {
   /** Runs every step, newest first; a failing step is reported and the rest still run. */
   async run(report: (problem: string) => void): Promise<boolean> {
     let ok = true;
-    for (let step = this.#steps.pop(); step; step = this.#steps.pop()) {
+    // A step leaves the stack only once done, so runSync() still covers one in progress.
+    for (let step = this.#steps.at(-1); step; step = this.#steps.at(-1)) {
       try {
         await step.run();
       } catch (error) {
         ok = false;
         report(`clean-up: ${step.what} failed: ${(error as Error).message}`);
       }
+      this.#steps.pop();
     }
     process.off('exit', this.#onExit);
     return ok;

@@ -91,23 +91,31 @@ export async function runProxy(argv: string[]): Promise<number> {
     logger.info('operations listener serving /healthz, /readyz and /metrics', { address: opsAddress });
   }
   logger.info('proxying to the API server', { server: connection.origin, credentials: connection.description });
-  process.stdout.write(`Starting to serve on ${address}\n`);
 
-  return new Promise((resolve) => {
+  const done = new Promise<number>((resolve) => {
+    let stopping = false;
+    // Handlers go in before the startup line: a supervisor may signal as soon as it reads it.
     const stop = (signal: string) => {
+      if (stopping) {
+        logger.info('already shutting down', { signal });
+        return;
+      }
+      stopping = true;
       logger.info('shutting down', { signal });
-      process.off('SIGTERM', onTerm);
-      process.off('SIGINT', onInt);
       void server.shutdown(v['shutdown-grace-period'] as number)
         .finally(() => ops.server?.close())
         .finally(() => { credentials.close(); return upstream.destroy(); })
-        .finally(() => resolve(0));
+        .finally(() => {
+          process.off('SIGTERM', stop);
+          process.off('SIGINT', stop);
+          resolve(0);
+        });
     };
-    const onTerm = () => stop('SIGTERM');
-    const onInt = () => stop('SIGINT');
-    process.on('SIGTERM', onTerm);
-    process.on('SIGINT', onInt);
+    process.on('SIGTERM', stop);
+    process.on('SIGINT', stop);
   });
+  process.stdout.write(`Starting to serve on ${address}\n`);
+  return done;
 }
 
 /** Metrics, readiness and the access log, as the flags ask; nothing on the hot path when all are off. */
