@@ -68,9 +68,21 @@ export class ApiTransport {
   }
 
   async request(req: ApiRequest): Promise<ApiResponse> {
-    const policy = this.#o.retry ?? defaultRetryPolicy;
     const timeout = AbortSignal.timeout(req.timeoutMs ?? this.#o.timeoutMs);
     const signal = req.signal ? AbortSignal.any([req.signal, timeout]) : timeout;
+    try {
+      return await this.#requestWithRetries(req, signal);
+    } catch (err) {
+      // Whatever was waiting when the time ran out (rate limiter, backoff, body), it is a timeout.
+      if (timeout.aborted && !(err instanceof KubeApiError) && !(err instanceof KubeTransportError && err.kind === 'timeout')) {
+        throw new KubeTransportError(`${req.method} ${req.path}: timed out after ${req.timeoutMs ?? this.#o.timeoutMs} ms`, 'timeout', err);
+      }
+      throw err;
+    }
+  }
+
+  async #requestWithRetries(req: ApiRequest, signal: AbortSignal): Promise<ApiResponse> {
+    const policy = this.#o.retry ?? defaultRetryPolicy;
     for (let attempt = 1; ; attempt++) {
       const res = await this.#send(req, signal, false);
       const body = await res.body.text();

@@ -36,6 +36,8 @@ export class Informer<T extends KubeObject = KubeObject> {
   #resourceVersion = '';
   #synced: Promise<void>;
   #markSynced!: () => void;
+  #failSynced!: (err: Error) => void;
+  #hasSynced = false;
   #running: Promise<void> | undefined;
   /** How many lists (first one included) and watch connections the informer made; for tests and metrics. */
   readonly stats = { lists: 0, watches: 0, relists: 0, errors: 0 };
@@ -43,7 +45,8 @@ export class Informer<T extends KubeObject = KubeObject> {
   constructor(client: ResourceClient<T>, options: InformerOptions = {}) {
     this.#client = client;
     this.#options = options;
-    this.#synced = new Promise((resolve) => { this.#markSynced = resolve; });
+    this.#synced = new Promise((resolve, reject) => { this.#markSynced = resolve; this.#failSynced = reject; });
+    this.#synced.catch(() => {}); // start() hands the rejection to whoever awaits it
   }
 
   on(handlers: InformerHandlers<T>): this {
@@ -51,7 +54,12 @@ export class Informer<T extends KubeObject = KubeObject> {
     return this;
   }
 
-  /** Starts the loop; resolves once the first list is in the cache. */
+  /**
+   * Starts the loop; resolves once the first list is in the cache, rejects if
+   * that first list is refused outright (401, 403, 404: retrying will not help
+   * until someone changes RBAC or the resource). The loop itself keeps trying
+   * until stop().
+   */
   start(): Promise<void> {
     this.#running ??= this.#run();
     return this.#synced;
@@ -84,6 +92,7 @@ export class Informer<T extends KubeObject = KubeObject> {
         if (needList) {
           await this.#list(signal);
           needList = false;
+          this.#hasSynced = true;
           this.#markSynced();
         }
         await this.#watch(signal);
@@ -98,6 +107,9 @@ export class Informer<T extends KubeObject = KubeObject> {
         }
         this.stats.errors++;
         this.#emit('error', err as Error);
+        if (!this.#hasSynced && err instanceof KubeApiError && err.code >= 400 && err.code < 500 && err.code !== 429) {
+          this.#failSynced(err);
+        }
         const random = this.#options.random ?? Math.random;
         await sleep(delay * (0.5 + random()), signal).catch(() => {});
         delay = Math.min(backoff.maxMs, delay * 2);

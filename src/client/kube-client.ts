@@ -103,7 +103,12 @@ export class KubeClient {
   /** A started informer (its first list is in the cache when this resolves). */
   async informer<A extends string, K extends string>(apiVersion: A, kind: K, options: InformerOptions = {}): Promise<Informer<ObjectOf<A, K>>> {
     const informer = new Informer(await this.resource(apiVersion, kind), options);
-    await informer.start();
+    try {
+      await informer.start();
+    } catch (err) {
+      await informer.stop();
+      throw err;
+    }
     return informer;
   }
 

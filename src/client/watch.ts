@@ -48,10 +48,11 @@ export async function* watchEvents<T extends KubeObject>(transport: ApiTransport
     arm();
     const res = await transport.stream({ method: 'GET', path, query, signal: controller.signal });
     let pending = '';
+    const decoder = new TextDecoder(); // stream mode: a character split across chunks stays whole
     try {
       for await (const chunk of res.body) {
         arm();
-        pending += (chunk as Buffer).toString('utf8');
+        pending += decoder.decode(chunk as Buffer, { stream: true });
         let nl;
         while ((nl = pending.indexOf('\n')) >= 0) {
           const line = pending.slice(0, nl).trim();
