@@ -4,6 +4,7 @@
 import { homedir } from 'node:os';
 import type { ClusterConnection } from '../credentials/cluster-connection.js';
 import type { CredentialFlags } from '../credentials/credential-flags.js';
+import { podNamespace, serviceAccountDir } from '../credentials/in-cluster.js';
 import { resolveConnection } from '../credentials/resolve.js';
 import { type Logger, silentLogger } from '../logging/logger.js';
 import { defaultRegistry, type UpstreamRegistry } from '../transport/shared-upstreams.js';
@@ -37,10 +38,13 @@ export async function connect(options: ConnectOptions = {}): Promise<KubeClient>
   const logger = options.logger ?? silentLogger;
   const ambassador = options.ambassador === true ? 'http://127.0.0.1:8001' : options.ambassador || undefined;
   const flags: CredentialFlags = { ...options, server: ambassador ?? options.server };
-  let connection: ClusterConnection = resolveConnection({
-    flags, env: options.env ?? process.env, homeDir: options.homeDir ?? homedir(), logger,
-  });
-  if (ambassador) connection = { ...connection, source: 'ambassador', description: `ambassador at ${ambassador}` };
+  const env = options.env ?? process.env;
+  let connection: ClusterConnection = resolveConnection({ flags, env, homeDir: options.homeDir ?? homedir(), logger });
+  if (ambassador) {
+    // The app's own namespace, as in-cluster: POD_NAMESPACE, the service-account folder, else default.
+    const namespace = options.namespace || podNamespace(env, serviceAccountDir(options, env));
+    connection = { ...connection, namespace, source: 'ambassador', description: `ambassador at ${ambassador}` };
+  }
   for (const warning of connection.warnings) logger.warn(warning);
 
   const shared = (options.registry ?? defaultRegistry).acquire(connection, options.upstream);

@@ -67,6 +67,7 @@ export class Informer<T extends KubeObject = KubeObject> {
 
   async stop(): Promise<void> {
     this.#stop.abort();
+    if (!this.#hasSynced) this.#failSynced(new Error('the informer was stopped before its first list'));
     await this.#running?.catch(() => {});
   }
 
