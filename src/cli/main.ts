@@ -15,6 +15,9 @@ const commands: Record<string, { summary: string; load: () => Promise<Command> }
   whoami: { summary: 'Show who the API server thinks you are (like kubectl auth whoami)', load: async () => (await import('./commands/whoami.js')).runWhoami },
   'can-i': { summary: 'Check whether an action is allowed (like kubectl auth can-i)', load: async () => (await import('./commands/can-i.js')).runCanI },
   get: { summary: 'Display resources of one type (like kubectl get)', load: async () => (await import('./commands/get.js')).runGet },
+  doctor: { summary: 'Diagnose why a program cannot reach, trust or use the API server', load: async () => (await import('./commands/doctor.js')).runDoctorCommand },
+  rbac: { summary: 'Print the least-privilege RBAC a program needs (or --check it)', load: async () => (await import('./commands/rbac.js')).runRbac },
+  podinfo: { summary: 'Write the pod\'s and its node\'s metadata to files and env (the Downward API, extended)', load: async () => (await import('./commands/podinfo.js')).runPodinfoCommand },
   version: { summary: 'Print the version', load: async () => async () => { process.stdout.write(`kube-ambassador v${version}\n`); return 0; } },
 };
 

@@ -4,7 +4,7 @@ import { readFileSync, statSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { join } from 'node:path';
 import type { Logger } from '../logging/logger.js';
-import type { ClusterConnection, Impersonation } from './cluster-connection.js';
+import { type ClusterConnection, ConfigError, type Impersonation } from './cluster-connection.js';
 import type { CredentialFlags } from './credential-flags.js';
 import { FileTokenSource } from './file-token-source.js';
 import { readPemFile } from './pem-files.js';
@@ -18,7 +18,8 @@ export function serviceAccountDir(flags: CredentialFlags, env: NodeJS.ProcessEnv
 
 /** https://host:port with an IPv6 host bracketed (net.JoinHostPort). */
 export function joinHostPort(host: string, port: string | number): string {
-  return isIP(host) === 6 || host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
+  const bare = host.replace(/^\[(.*)\]$/, '$1'); // tolerate an already-bracketed address
+  return isIP(bare) === 6 || bare.includes(':') ? `[${bare}]:${port}` : `${bare}:${port}`;
 }
 
 /** client-go's rule: both variables set and a token file (not a folder) present. */
@@ -57,6 +58,11 @@ export function inClusterConnection(options: InClusterOptions): ClusterConnectio
   const origin = flags.server
     ? new URL(flags.server).origin
     : `https://${joinHostPort(env.KUBERNETES_SERVICE_HOST!, env.KUBERNETES_SERVICE_PORT!)}`;
+  try {
+    new URL(origin);
+  } catch {
+    throw new ConfigError(`KUBERNETES_SERVICE_HOST/PORT (${env.KUBERNETES_SERVICE_HOST}, ${env.KUBERNETES_SERVICE_PORT}) do not make a valid URL: ${origin}`);
+  }
 
   let ca: Buffer | undefined;
   if (flags.certificateAuthority) {
