@@ -17,5 +17,6 @@ COPY --from=build /src/dist/ /app/
 WORKDIR /app
 USER 65532:65532
 EXPOSE 8001 9091
-ENTRYPOINT ["/nodejs/bin/node", "/app/kube-ambassador.mjs"]
+# "--" ends node's own options, so flags such as podinfo's --env-file reach the CLI.
+ENTRYPOINT ["/nodejs/bin/node", "--", "/app/kube-ambassador.mjs"]
 CMD ["proxy"]

@@ -14,11 +14,11 @@ npm run --silent bundle
 
 stage="$(mktemp -d)"
 trap 'rm -rf "$stage"' EXIT
-mkdir -p "$stage/app" "$stage/usr/local/bin" "$stage/etc" "$stage/tmp"
+mkdir -p "$stage/app" "$stage/nodejs/bin" "$stage/etc" "$stage/tmp"
 chmod 1777 "$stage/tmp"
 cp -r dist/. "$stage/app/"
 node_bin="$(readlink -f "$(command -v node)")"
-cp "$node_bin" "$stage/usr/local/bin/node"
+cp "$node_bin" "$stage/nodejs/bin/node"   # where the distroless image keeps it
 # The shared libraries node links (glibc, libstdc++, the loader).
 for lib in $(ldd "$node_bin" | awk '$2 == "=>" && $3 ~ /^\// { print $3 } $1 ~ /^\// { print $1 }'); do
   mkdir -p "$stage$(dirname "$lib")"
@@ -32,7 +32,7 @@ ctr="$("${buildah[@]}" from scratch)"
 "${buildah[@]}" config \
   --user 65532:65532 \
   --workingdir /app \
-  --entrypoint '["/usr/local/bin/node","/app/kube-ambassador.mjs"]' \
+  --entrypoint '["/nodejs/bin/node","--","/app/kube-ambassador.mjs"]' \
   --cmd '["proxy"]' \
   --port 8001 --port 9091 \
   --label org.opencontainers.image.title=kube-ambassador \

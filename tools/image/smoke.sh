@@ -37,7 +37,7 @@ else
   ctr="$("${buildah[@]}" from "$tag")"
   mnt="$("${buildah[@]}" mount "$ctr")"
   read -r -a cmd < <(node -e 'console.log(JSON.parse(process.argv[1]).join(" "))' "$entrypoint")
-  unshare --mount sh -c 'mount --bind "$1" "$1" && mount -o remount,bind,ro "$1" && shift && exec env -i PATH=/usr/local/bin /usr/sbin/chroot --userspec=65532:65532 "$@"' \
+  unshare --mount sh -c 'mount --bind "$1" "$1" && mount -o remount,bind,ro "$1" && shift && exec env -i PATH=/nodejs/bin /usr/sbin/chroot --userspec=65532:65532 "$@"' \
     sh "$mnt" "$mnt" "${cmd[@]}" "${args[@]}" &
   pid=$!
 fi

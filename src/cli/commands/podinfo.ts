@@ -47,9 +47,10 @@ metadata.name and metadata.namespace). The node is the pod's spec.nodeName; --on
 --timeout for the pod to be scheduled.
 
 --env-out FILE writes the fields as NAME=value lines a POSIX shell reads back exactly
-(. FILE); values are single-quoted when needed. The file is replaced atomically. (The flag is
-not called --env-file because node itself claims --env-file anywhere on its command line and
-exits when the file does not exist yet.)
+(. FILE); values are single-quoted when needed. The file is replaced atomically. --env-file is
+the same flag where node is started with "--" (the kube-ambassador command and the image do
+that): a bare "node main.js --env-file F" is claimed by node itself, which exits when F does not
+exist yet.
 
 --exec (with --once): run CMD with the fields added to the environment — node labels as
 environment variables, which the Downward API cannot give. Node cannot replace its own process
@@ -75,6 +76,7 @@ Examples:
     { name: 'out', type: 'string' as const, default: '', help: 'Folder to write the files into (created if missing)' },
     { name: 'field', type: 'stringArray' as const, default: [], help: 'NAME=PATH: a named value from the pod or node, repeatable' },
     { name: 'env-out', type: 'string' as const, default: '', help: 'Write the --field values to this file as shell-safe NAME=value lines' },
+    { name: 'env-file', type: 'string' as const, default: '', help: 'The same as --env-out (works where node is started with "--": the image and the kube-ambassador command)' },
     { name: 'once', type: 'bool' as const, default: false, help: 'Write once and exit (init container); default: keep the files current (sidecar)' },
     { name: 'exec', type: 'bool' as const, default: false, help: 'With --once: run the command after "--" with the --field values in its environment' },
     { name: 'timeout', type: 'duration' as const, default: 60_000, help: 'How long to wait for the pod to be scheduled to a node; 0 waits for ever' },
@@ -106,7 +108,8 @@ export async function runPodinfoCommand(argv: string[]): Promise<number> {
   }
 
   const outDir = (v.out as string) || undefined;
-  const envFile = (v['env-out'] as string) || undefined;
+  if (v['env-out'] && v['env-file']) throw new UsageError('give --env-out or --env-file, not both');
+  const envFile = (v['env-out'] as string) || (v['env-file'] as string) || undefined;
   const exec = v.exec === true;
   if (exec && !once) throw new UsageError('--exec needs --once: the command starts after the values are read, and its environment cannot change later');
   if (exec && parsed.rest.length === 0) throw new UsageError('--exec needs a command after "--", e.g. --exec -- myapp --serve');
