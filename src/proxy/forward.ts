@@ -119,6 +119,8 @@ class ResponseRelay implements Dispatcher.DispatchHandler, OpenStream {
       this.#held.chunks.push(chunk);
       return;
     }
+    // undici hands over an empty chunk on resume: not worth a write call.
+    if (chunk.length === 0) return;
     const sink = this.#sink!;
     this.#bytes += chunk.length;
     if (!sink.write(chunk)) {
@@ -161,11 +163,14 @@ class ResponseRelay implements Dispatcher.DispatchHandler, OpenStream {
   #start(status: number, headers: IncomingHeaders): void {
     const decompress = this.#addedGzip && headers['content-encoding'] === 'gzip';
     this.#res.writeHead(status, responseHeaders(headers, decompress));
-    this.#res.flushHeaders(); // a watch's headers go out now, not with the first event
+    // A watch's headers go out now, not with its first event; other responses
+    // send headers and the first body chunk in one write.
+    if (this.#longRunning) this.#res.flushHeaders();
     this.#record.responded(status);
     if (this.#longRunning) this.#ctx.streams.add(this);
     if (decompress) {
-      const gunzip = createGunzip();
+      // Large output chunks: each one is a round trip to libuv's thread pool.
+      const gunzip = createGunzip({ chunkSize: 128 * 1024 });
       gunzip.on('error', (err) => this.#res.destroy(err));
       gunzip.pipe(this.#res);
       this.#sink = gunzip;

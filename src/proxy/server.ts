@@ -22,7 +22,11 @@ export class ProxyServer {
   constructor(handler: ProxyHandler) {
     this.#handler = handler;
     // Host is checked here, with Go's answers, rather than by Node (requireHostHeader).
-    this.#server = createServer({ keepAliveTimeout: 60_000, requestTimeout: 0, headersTimeout: 60_000, requireHostHeader: false }, (req, res) => {
+    // A 64 KiB socket buffer: at the default 16 KiB (undici's chunk size) every write of a large
+    // response would report backpressure and pause the upstream once per chunk.
+    this.#server = createServer({
+      keepAliveTimeout: 60_000, requestTimeout: 0, headersTimeout: 60_000, requireHostHeader: false, highWaterMark: 64 * 1024,
+    }, (req, res) => {
       if (rejectBadHost(req, req.socket)) return;
       this.#inflight.add(res);
       res.once('close', () => {

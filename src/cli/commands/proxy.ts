@@ -3,7 +3,6 @@
 import { statSync } from 'node:fs';
 import { createLogger } from '../../logging/logger.js';
 import { AccessLog } from '../../ops/access-log.js';
-import { ProxyMetrics } from '../../ops/metrics.js';
 import { OpsObserver } from '../../ops/observer.js';
 import { OpsServer } from '../../ops/ops-server.js';
 import { apiServerProbe, Readiness } from '../../ops/readiness.js';
@@ -79,7 +78,7 @@ export async function runProxy(argv: string[]): Promise<number> {
     upgradeKeepAliveMs: keepalive < 0 ? null : keepalive === 0 ? 15_000 : keepalive,
   });
   const credentials = new RequestCredentials(connection.auth, connection.impersonate);
-  const ops = operations(v, upstream, credentials);
+  const ops = await operations(v, upstream, credentials);
   const handler = createProxyHandler({
     routes: { apiPrefix, wwwPrefix }, filter, www: www || undefined, appendServerPath: v['append-server-path'] === true,
     upstream, credentials, userAgent: defaultUserAgent(), observer: ops.observer, logger,
@@ -119,12 +118,13 @@ export async function runProxy(argv: string[]): Promise<number> {
 }
 
 /** Metrics, readiness and the access log, as the flags ask; nothing on the hot path when all are off. */
-function operations(v: FlagValues, upstream: Upstream, credentials: RequestCredentials): { observer: ExchangeObserver; server?: OpsServer } {
+async function operations(v: FlagValues, upstream: Upstream, credentials: RequestCredentials): Promise<{ observer: ExchangeObserver; server?: OpsServer }> {
   const opsAddress = v['ops-address'] as string;
   const format = v['access-log-format'];
   if (format !== 'json' && format !== 'text') throw new UsageError(`--access-log-format must be json or text, not "${String(format)}"`);
   if (!opsAddress && !v['access-log']) return { observer: noopObserver };
-  const metrics = opsAddress ? new ProxyMetrics(() => credentials.tokenState()) : undefined;
+  // prom-client is loaded only when metrics are served: it costs start-up time otherwise.
+  const metrics = opsAddress ? new (await import('../../ops/metrics.js')).ProxyMetrics(() => credentials.tokenState()) : undefined;
   const readiness = new Readiness({ tokenState: () => credentials.tokenState(), probe: apiServerProbe(upstream, credentials) });
   const accessLog = v['access-log'] ? new AccessLog(createLogger({ format, level: 'info' })) : undefined;
   return {
