@@ -1,4 +1,4 @@
-// The operations listener, apart from the proxy port: the kubelet probes the
+// The operations listener (of the proxy, and of the podinfo sidecar), apart from the proxy port: the kubelet probes the
 // pod IP while the proxy stays on 127.0.0.1, and no Host filter applies.
 //   /healthz, /livez  the process serves
 //   /readyz           credentials loaded, token not expired, API server answering
@@ -7,12 +7,17 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ConfigError } from '../credentials/cluster-connection.js';
 import type { ProxyMetrics } from './metrics.js';
-import type { Readiness } from './readiness.js';
+import type { ReadinessCheck } from './readiness.js';
+
+/** Anything that can say whether it is ready: the proxy's Readiness, podinfo's first write. */
+export interface ReadinessSource {
+  check(): Promise<ReadinessCheck[]>;
+}
 
 export class OpsServer {
   readonly #server: Server;
 
-  constructor(parts: { metrics?: ProxyMetrics; readiness: Readiness }) {
+  constructor(parts: { metrics?: ProxyMetrics; readiness: ReadinessSource }) {
     this.#server = createServer((req, res) => {
       const path = (req.url ?? '/').split('?')[0];
       const verbose = (req.url ?? '').includes('verbose');

@@ -5,7 +5,7 @@ import type { Logger } from '../logging/logger.js';
 import type { NamedField } from './fields.js';
 import type { RenderedPodInfo } from './files.js';
 import { type IdentityInput, locate, podIdentity } from './locate.js';
-import { ProbeServer } from './probe-server.js';
+import { OpsServer } from '../ops/ops-server.js';
 import { Publisher } from './publisher.js';
 import { runWatchLoop } from './watch-loop.js';
 
@@ -28,7 +28,12 @@ export interface PodinfoOptions {
 /** Resolves with the last rendering: after the first write with once, else when the signal aborts. */
 export async function runPodinfo(client: KubeClient, o: PodinfoOptions): Promise<RenderedPodInfo> {
   const who = podIdentity({ ...o.identity, clientNamespace: client.info.namespace });
-  const probes = !o.once && o.opsAddress ? new ProbeServer() : undefined;
+  // /readyz answers once the folder holds its first version, so a native sidecar's
+  // startupProbe holds the app container until the files are there.
+  let written = false;
+  const probes = !o.once && o.opsAddress ? new OpsServer({
+    readiness: { check: async () => [written ? { name: 'files', ok: true } : { name: 'files', ok: false, message: 'the podinfo files are not written yet' }] },
+  }) : undefined;
   try {
     if (probes) o.logger.info('serving probes', { address: await probes.listen(o.opsAddress!) });
     const located = await locate(client, who, { timeoutMs: o.timeoutMs, once: o.once, logger: o.logger, signal: o.signal });
@@ -38,7 +43,7 @@ export async function runPodinfo(client: KubeClient, o: PodinfoOptions): Promise
     if (o.outDir || o.envFile) o.logger.info('wrote podinfo', where);
     else o.logger.debug('read podinfo', where);
     if (o.once) return publisher.last!;
-    if (probes) probes.ready = true;
+    written = true;
     await runWatchLoop({
       client, who, initial: located, logger: o.logger, signal: o.signal,
       publish: async (pod, node) => {
