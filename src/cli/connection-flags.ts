@@ -4,7 +4,7 @@ import { homedir } from 'node:os';
 import { type ClusterConnection, resolveConnection } from '../credentials/index.js';
 import type { CredentialFlags } from '../credentials/credential-flags.js';
 import { createLogger, type Logger, type LogFormat } from '../logging/logger.js';
-import type { FlagSpec, FlagValues } from './flags.js';
+import { type FlagSpec, type FlagValues, UsageError } from './flags.js';
 
 export const connectionFlagSpecs: FlagSpec[] = [
   { name: 'kubeconfig', type: 'string', default: '', help: 'Path to the kubeconfig file to use for CLI requests.' },
@@ -57,7 +57,7 @@ export function credentialFlags(values: FlagValues): CredentialFlags {
 
 export function loggerFromFlags(values: FlagValues): Logger {
   const format = values['log-format'];
-  if (format !== 'text' && format !== 'json') throw new Error(`--log-format must be text or json, not "${String(format)}"`);
+  if (format !== 'text' && format !== 'json') throw new UsageError(`--log-format must be text or json, not "${String(format)}"`);
   return createLogger({ format: format as LogFormat, level: (values.v as number) >= 4 ? 'debug' : 'info' });
 }
 

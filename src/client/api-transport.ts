@@ -56,11 +56,22 @@ export class ApiTransport {
   readonly #o: ApiTransportOptions;
   readonly #bucket: TokenBucket;
   readonly #serverPath: string;
+  /** Aborted by close(): every request and watch still running ends with it. */
+  readonly #closed = new AbortController();
 
   constructor(options: ApiTransportOptions) {
     this.#o = options;
     this.#bucket = new TokenBucket(options.rateLimit);
     this.#serverPath = options.upstream.connection.serverPath.replace(/\/$/, '');
+  }
+
+  /** Ends every request and watch of this transport (the client is closing). */
+  close(): void {
+    this.#closed.abort(new Error('the client was closed'));
+  }
+
+  get closed(): boolean {
+    return this.#closed.signal.aborted;
   }
 
   get origin(): string {
@@ -69,7 +80,7 @@ export class ApiTransport {
 
   async request(req: ApiRequest): Promise<ApiResponse> {
     const timeout = AbortSignal.timeout(req.timeoutMs ?? this.#o.timeoutMs);
-    const signal = req.signal ? AbortSignal.any([req.signal, timeout]) : timeout;
+    const signal = AbortSignal.any(req.signal ? [req.signal, timeout, this.#closed.signal] : [timeout, this.#closed.signal]);
     try {
       return await this.#requestWithRetries(req, signal);
     } catch (err) {
@@ -105,7 +116,8 @@ export class ApiTransport {
 
   /** A streaming response (watch, logs): no overall timeout; errors (>= 400) still throw with the Status. */
   async stream(req: ApiRequest): Promise<StreamResponse> {
-    const res = await this.#send(req, req.signal, true);
+    const signal = req.signal ? AbortSignal.any([req.signal, this.#closed.signal]) : this.#closed.signal;
+    const res = await this.#send(req, signal, true);
     if (res.statusCode >= 400) {
       const body = await res.body.text();
       throw new KubeApiError(res.statusCode, statusFromBody(res.statusCode, body), req.method, req.path);
@@ -126,12 +138,7 @@ export class ApiTransport {
         ...req.headers,
       };
       if (authorization) headers.authorization = authorization;
-      for (let i = 0; i < credentials.impersonationHeaders.length; i += 2) {
-        const name = credentials.impersonationHeaders[i]!.toLowerCase();
-        const value = credentials.impersonationHeaders[i + 1]!;
-        const prior = headers[name];
-        headers[name] = prior === undefined ? value : ([] as string[]).concat(prior, value);
-      }
+      Object.assign(headers, credentials.impersonationHeaderObject);
       if (body !== undefined) headers['content-type'] = req.contentType ?? 'application/json';
       try {
         return await upstream.dispatcher(longRunning).request({

@@ -8,7 +8,8 @@ import { podNamespace, serviceAccountDir } from '../credentials/in-cluster.js';
 import { resolveConnection } from '../credentials/resolve.js';
 import { type Logger, silentLogger } from '../logging/logger.js';
 import { defaultRegistry, type UpstreamRegistry } from '../transport/shared-upstreams.js';
-import type { UpstreamOptions } from '../transport/upstream.js';
+import { RequestCredentials } from '../transport/request-credentials.js';
+import { Upstream, type UpstreamOptions } from '../transport/upstream.js';
 import { defaultUserAgent } from '../version.js';
 import { ApiTransport } from './api-transport.js';
 import { Discovery } from './discovery.js';
@@ -16,9 +17,8 @@ import { KubeClient } from './kube-client.js';
 import type { RateLimit } from './rate-limiter.js';
 import type { RetryPolicy } from './retry.js';
 
-export interface ConnectOptions extends CredentialFlags {
-  /** Use an ambassador: true means http://127.0.0.1:8001, or give its URL. Same as `server` with an http URL. */
-  ambassador?: boolean | string;
+/** How a client behaves, whatever the connection. */
+export interface ClientOptions {
   /** Default 50 requests/s with bursts of 100; `{ qps: 0, burst: 0 }` turns it off. */
   rateLimit?: RateLimit;
   retry?: RetryPolicy;
@@ -27,11 +27,19 @@ export interface ConnectOptions extends CredentialFlags {
   userAgent?: string;
   logger?: Logger;
   upstream?: UpstreamOptions;
+  /**
+   * Clients with the same registry, cluster and identity share connections (default: one
+   * registry per process). null: a private pool, destroyed when the client closes.
+   */
+  registry?: UpstreamRegistry | null;
+}
+
+export interface ConnectOptions extends CredentialFlags, ClientOptions {
+  /** Use an ambassador: true means http://127.0.0.1:8001, or give its URL. Same as `server` with an http URL. */
+  ambassador?: boolean | string;
   /** Where to look for kubeconfig and in-cluster variables (default: this process). */
   env?: NodeJS.ProcessEnv;
   homeDir?: string;
-  /** Clients with the same registry, cluster and identity share connections (default: one per process). */
-  registry?: UpstreamRegistry;
 }
 
 export async function connect(options: ConnectOptions = {}): Promise<KubeClient> {
@@ -47,20 +55,35 @@ export async function connect(options: ConnectOptions = {}): Promise<KubeClient>
   }
   for (const warning of connection.warnings) logger.warn(warning);
 
-  const shared = (options.registry ?? defaultRegistry).acquire(connection, options.upstream);
+  return clientFor(connection, options);
+}
+
+/** A client on a connection already resolved (connect() resolves one from kubeconfig or in-cluster). */
+export function clientFor(connection: ClusterConnection, options: ClientOptions = {}): KubeClient {
+  let upstream: Upstream;
+  let credentials: RequestCredentials;
+  let release: () => Promise<void>;
+  if (options.registry === null) {
+    upstream = new Upstream(connection, options.upstream);
+    credentials = new RequestCredentials(connection.auth, connection.impersonate);
+    release = async () => { credentials.close(); await upstream.destroy(); };
+  } else {
+    const shared = (options.registry ?? defaultRegistry).acquire(connection, options.upstream);
+    ({ upstream, credentials, release } = shared);
+  }
   const transport = new ApiTransport({
-    upstream: shared.upstream,
-    credentials: shared.credentials,
+    upstream,
+    credentials,
     userAgent: options.userAgent ?? defaultUserAgent('kube-ambassador-client'),
     rateLimit: options.rateLimit ?? { qps: 50, burst: 100 },
     retry: options.retry,
     timeoutMs: options.timeoutMs ?? 60_000,
-    logger,
+    logger: options.logger ?? silentLogger,
   });
   return new KubeClient(transport, new Discovery(transport), {
     server: connection.origin + connection.serverPath,
     namespace: connection.namespace,
     source: connection.source,
     description: connection.description,
-  }, shared.release);
+  }, release);
 }

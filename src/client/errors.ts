@@ -1,5 +1,6 @@
 // Errors from the API server keep its Status (code, reason, message,
 // details), so callers can branch on reason the way client-go users do.
+import { statusReason } from '../kube/status-reason.js';
 
 export interface Status {
   kind?: 'Status';
@@ -22,7 +23,7 @@ export class KubeApiError extends Error {
   constructor(code: number, status: Status, method: string, path: string) {
     super(status.message || `${method} ${path}: HTTP ${code}`);
     this.code = code;
-    this.reason = status.reason ?? reasonFor(code);
+    this.reason = status.reason ?? statusReason(code);
     this.status = status;
     this.method = method;
     this.path = path;
@@ -43,17 +44,9 @@ export function statusFromBody(code: number, body: string): Status {
   } catch {
     // not JSON: an intermediary answered
   }
-  return { kind: 'Status', status: 'Failure', code, reason: reasonFor(code), message: body.trim().slice(0, 500) || `HTTP ${code}` };
+  return { kind: 'Status', status: 'Failure', code, reason: statusReason(code), message: body.trim().slice(0, 500) || `HTTP ${code}` };
 }
 
-function reasonFor(code: number): string {
-  const reasons: Record<number, string> = {
-    400: 'BadRequest', 401: 'Unauthorized', 403: 'Forbidden', 404: 'NotFound', 405: 'MethodNotAllowed', 409: 'Conflict',
-    410: 'Gone', 415: 'UnsupportedMediaType', 422: 'Invalid', 429: 'TooManyRequests', 500: 'InternalError',
-    503: 'ServiceUnavailable', 504: 'Timeout',
-  };
-  return reasons[code] ?? 'Unknown';
-}
 
 /** The request never got an HTTP answer (connect, TLS, timeout); cause is the transport error. */
 export class KubeTransportError extends Error {

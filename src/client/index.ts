@@ -1,4 +1,4 @@
-export { connect, type ConnectOptions } from './connect.js';
+export { clientFor, connect, type ClientOptions, type ConnectOptions } from './connect.js';
 export { KubeClient, type ClientInfo, type ObjectOf } from './kube-client.js';
 export { ResourceClient, type DeleteOptions, type ListOptions, type PatchOptions, type PatchType, type Scope, type WriteOptions } from './resource-client.js';
 export { Informer, type InformerHandlers, type InformerOptions } from './informer.js';

@@ -96,10 +96,18 @@ export class Informer<T extends KubeObject = KubeObject> {
           this.#hasSynced = true;
           this.#markSynced();
         }
-        await this.#watch(signal);
-        delay = backoff.initialMs;
+        const started = Date.now();
+        const events = await this.#watch(signal);
+        // A watch that ends at once with nothing in it is a failure in disguise (as client-go sees it):
+        // pause before the next one rather than spin.
+        if (events === 0 && Date.now() - started < 1000) {
+          await sleep(delay, signal).catch(() => {});
+          delay = Math.min(backoff.maxMs, delay * 2);
+        } else {
+          delay = backoff.initialMs;
+        }
       } catch (err) {
-        if (signal.aborted) break;
+        if (signal.aborted || this.#client.closed) break; // stopped, or its client was closed
         if (err instanceof KubeApiError && err.code === 410) {
           // Our version is too old for a watch: list again, no pause.
           needList = true;
@@ -137,8 +145,10 @@ export class Informer<T extends KubeObject = KubeObject> {
     this.#resourceVersion = resourceVersion;
   }
 
-  async #watch(signal: AbortSignal): Promise<void> {
+  /** One watch until it ends; resolves with the number of events it carried. */
+  async #watch(signal: AbortSignal): Promise<number> {
     this.stats.watches++;
+    let count = 0;
     const range = this.#options.watchTimeoutSeconds ?? { min: 300, max: 600 };
     const random = this.#options.random ?? Math.random;
     const events = this.#client.watch({
@@ -150,6 +160,7 @@ export class Informer<T extends KubeObject = KubeObject> {
       signal,
     });
     for await (const event of events) {
+      count++;
       const object = event.object;
       const rv = object.metadata?.resourceVersion;
       if (event.type === 'BOOKMARK') {
@@ -168,6 +179,7 @@ export class Informer<T extends KubeObject = KubeObject> {
       }
       if (rv) this.#resourceVersion = rv;
     }
+    return count;
   }
 
   #listScope(): ListOptions {

@@ -26,6 +26,7 @@ export class KubeClient {
   readonly discovery: Discovery;
   readonly #transport: ApiTransport;
   readonly #release: () => Promise<void>;
+  readonly #informers = new Set<Informer<KubeObject>>();
 
   constructor(transport: ApiTransport, discovery: Discovery, info: ClientInfo, release: () => Promise<void>) {
     this.#transport = transport;
@@ -103,10 +104,12 @@ export class KubeClient {
   /** A started informer (its first list is in the cache when this resolves). */
   async informer<A extends string, K extends string>(apiVersion: A, kind: K, options: InformerOptions = {}): Promise<Informer<ObjectOf<A, K>>> {
     const informer = new Informer(await this.resource(apiVersion, kind), options);
+    this.#informers.add(informer as Informer<KubeObject>);
     try {
       await informer.start();
     } catch (err) {
       await informer.stop();
+      this.#informers.delete(informer as Informer<KubeObject>);
       throw err;
     }
     return informer;
@@ -129,8 +132,11 @@ export class KubeClient {
     return rulesReview(this.#transport, namespace);
   }
 
-  /** Releases the shared connection pool when no other client uses it. */
-  close(): Promise<void> {
-    return this.#release();
+  /** Ends this client's requests, watches and informers, and releases the shared pool when no other client uses it. */
+  async close(): Promise<void> {
+    if (this.#transport.closed) return;
+    this.#transport.close();
+    await Promise.all([...this.#informers].map((i) => i.stop()));
+    await this.#release();
   }
 }

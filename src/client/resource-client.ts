@@ -62,6 +62,11 @@ export class ResourceClient<T extends KubeObject = KubeObject> {
     this.#defaultNamespace = defaultNamespace;
   }
 
+  /** The client this resource belongs to was closed. */
+  get closed(): boolean {
+    return this.#transport.closed;
+  }
+
   /** The collection or object path, e.g. /apis/apps/v1/namespaces/ns/deployments/name/status. */
   path(namespace: string | undefined, name?: string, subresource?: string): string {
     const r = this.resource;

@@ -56,3 +56,14 @@ export interface ClusterConnection {
 export class ConfigError extends Error {
   override name = 'ConfigError';
 }
+
+/** A connection that sends no credentials: an ambassador's URL, or an address known only from the in-cluster variables. */
+export function unauthenticatedConnection(fields: {
+  origin: string; serverPath?: string; tls?: TlsSettings; source: ConnectionOrigin; description: string; namespace?: string;
+}): ClusterConnection {
+  return {
+    origin: fields.origin, serverPath: fields.serverPath ?? '', tls: fields.tls ?? { insecureSkipVerify: false },
+    auth: { type: 'none' }, disableCompression: false, namespace: fields.namespace ?? 'default',
+    source: fields.source, description: fields.description, warnings: [],
+  };
+}

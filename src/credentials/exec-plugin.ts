@@ -2,6 +2,7 @@
 // the first request, cached until expirationTimestamp, re-run after expiry or
 // after a 401 — the client-go behaviour.
 import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import type { Logger } from '../logging/logger.js';
 import { CredentialsUnavailableError, type TokenSource, type TokenState } from './token-source.js';
 
@@ -56,14 +57,19 @@ export class ExecTokenSource implements TokenSource {
       throw new CredentialsUnavailableError(`exec plugin: unsupported apiVersion "${config.apiVersion}"`);
     }
     this.#config = config;
-    this.identity = `exec:${JSON.stringify([config.command, config.args ?? [], config.env ?? []])}`;
+    // Hashed: the plugin's env may hold secrets.
+    this.identity = `exec:${createHash('sha256').update(JSON.stringify([config.command, config.args ?? [], config.env ?? []])).digest('hex').slice(0, 16)}`;
     this.#options = options;
     this.#now = options.now ?? Date.now;
   }
 
   async token(): Promise<string> {
     const credential = await this.credential();
-    if (!credential.token) throw new CredentialsUnavailableError('exec plugin returned no token');
+    if (!credential.token) {
+      throw new CredentialsUnavailableError(credential.clientCertificateData
+        ? `exec plugin ${this.#config.command} returned a client certificate and no token; kube-ambassador supports token-issuing plugins only`
+        : `exec plugin ${this.#config.command} returned no token`);
+    }
     return credential.token;
   }
 

@@ -4,7 +4,7 @@
 // unless the user named the ambassador.
 import { KubeApiError, KubeTransportError } from '../client/errors.js';
 import type { UserInfo } from '../client/self-review.js';
-import type { ClusterConnection } from '../credentials/cluster-connection.js';
+import { unauthenticatedConnection } from '../credentials/cluster-connection.js';
 import { type CheckOutcome, type DoctorCheck, fail, pass, skip, warn } from './check.js';
 
 export const ambassadorCheck: DoctorCheck = {
@@ -19,11 +19,9 @@ export const ambassadorCheck: DoctorCheck = {
     } catch {
       return fail(`--ambassador=${url} is not a URL`, 'give the ambassador as a URL, e.g. --ambassador=http://127.0.0.1:8001');
     }
-    const connection: ClusterConnection = {
-      origin: parsed.origin, serverPath: parsed.pathname.replace(/\/$/, ''),
-      tls: { insecureSkipVerify: false }, auth: { type: 'none' }, disableCompression: false,
-      namespace: 'default', source: 'ambassador', description: `ambassador at ${url}`, warnings: [],
-    };
+    const connection = unauthenticatedConnection({
+      origin: parsed.origin, serverPath: parsed.pathname.replace(/\/$/, ''), source: 'ambassador', description: `ambassador at ${url}`,
+    });
     const client = ctx.clientFor(connection);
     const missing = (summary: string, fix: string): CheckOutcome => (explicit
       ? fail(summary, fix)

@@ -4,7 +4,7 @@
 // when any working path (the ambassador, say) can read them. Clients made on
 // the way are closed at the end.
 import type { KubeClient } from '../client/kube-client.js';
-import type { ClusterConnection } from '../credentials/cluster-connection.js';
+import { type ClusterConnection, unauthenticatedConnection } from '../credentials/cluster-connection.js';
 import { defaultUserAgent } from '../version.js';
 import { ambassadorCheck } from './ambassador.js';
 import { apiEndpoints } from './api-endpoints.js';
@@ -38,7 +38,7 @@ export async function runDoctor(inputs: DoctorInputs, checks: DoctorCheck[] = do
   const clients: KubeClient[] = [];
   const userAgent = inputs.userAgent ?? defaultUserAgent('kube-ambassador-doctor');
   const make = (connection: ClusterConnection) => {
-    const client = doctorClient(connection, { timeoutMs: inputs.timeoutMs, userAgent, ownsCredentials: false });
+    const client = doctorClient(connection, { timeoutMs: inputs.timeoutMs, userAgent });
     clients.push(client);
     return client;
   };
@@ -123,8 +123,5 @@ async function refineTimeoutHint(ctx: DoctorContext, results: CheckResult[]): Pr
 
 /** A connection without credentials to a target known only from the in-cluster variables. */
 function targetConnection(target: ApiTarget): ClusterConnection {
-  return {
-    origin: target.origin, serverPath: '', tls: target.tls, auth: { type: 'none' }, disableCompression: false,
-    namespace: 'default', source: 'in-cluster', description: 'in-cluster address without credentials', warnings: [],
-  };
+  return unauthenticatedConnection({ origin: target.origin, tls: target.tls, source: 'in-cluster', description: 'in-cluster address without credentials' });
 }

@@ -88,9 +88,8 @@ export function apiServerProbe(upstream: Upstream, credentials: RequestCredentia
   return async () => {
     const authorization = await credentials.authorization();
     const send = async (auth: string | undefined) => {
-      const headers: Record<string, string> = { accept: 'text/plain' };
+      const headers: Record<string, string | string[]> = { accept: 'text/plain', ...credentials.impersonationHeaderObject };
       if (auth) headers.authorization = auth;
-      for (let i = 0; i < credentials.impersonationHeaders.length; i += 2) headers[credentials.impersonationHeaders[i]!] = credentials.impersonationHeaders[i + 1]!;
       const res = await upstream.dispatcher(false).request({
         origin: upstream.origin, path: `${upstream.connection.serverPath.replace(/\/$/, '')}/readyz`, method: 'GET', headers,
         signal: AbortSignal.timeout(timeoutMs),

@@ -3,15 +3,12 @@
 // objects (kubectl writes Go error text with a 500) so clients can read them.
 import { STATUS_CODES, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
+import { statusReason } from '../kube/status-reason.js';
 
-const reasons: Record<number, string> = {
-  400: 'BadRequest', 403: 'Forbidden', 404: 'NotFound', 405: 'MethodNotAllowed',
-  500: 'InternalError', 502: 'ServiceUnavailable', 503: 'ServiceUnavailable', 504: 'Timeout',
-};
 
 export function statusBody(code: number, message: string): string {
   return JSON.stringify({
-    kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message, reason: reasons[code] ?? 'InternalError', code,
+    kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message, reason: statusReason(code), code,
   }) + '\n';
 }
 

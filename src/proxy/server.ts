@@ -53,12 +53,15 @@ export class ProxyServer {
   async listen(spec: ListenSpec): Promise<string> {
     if ('socketPath' in spec) {
       removeStaleSocket(spec.socketPath);
-      const previous = process.umask(0o077); // the socket is created srwx------, as kubectl's
-      try {
-        await this.#listen(() => this.#server.listen(spec.socketPath), `unix ${spec.socketPath}`);
-      } finally {
-        process.umask(previous);
-      }
+      // Created srwx------, as kubectl's: the umask is narrowed only for the synchronous bind.
+      await this.#listen(() => {
+        const previous = process.umask(0o077);
+        try {
+          this.#server.listen(spec.socketPath);
+        } finally {
+          process.umask(previous);
+        }
+      }, `unix ${spec.socketPath}`);
       this.#socketPath = spec.socketPath;
       return spec.socketPath;
     }

@@ -4,6 +4,7 @@
 // applies here, as in kubectl proxy.
 import { createReadStream } from 'node:fs';
 import { open, readdir, stat } from 'node:fs/promises';
+import { pipeline } from 'node:stream/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { extname, join } from 'node:path';
 import { cleanPath, escapePath } from './routes.js';
@@ -75,7 +76,8 @@ async function serveFile(file: string, mtime: Date, size: number, req: IncomingM
     res.end();
     return;
   }
-  createReadStream(file, { start, end }).on('error', (err) => res.destroy(err)).pipe(res);
+  // pipeline closes the file when the client goes away mid-download.
+  await pipeline(createReadStream(file, { start, end }), res).catch(() => {});
 }
 
 function notModified(req: IncomingMessage, res: ServerResponse, mtime: Date): boolean {

@@ -68,6 +68,9 @@ export async function tunnelUpgrade(req: IncomingMessage, client: Duplex, head: 
   }
 
   upstream.on('error', () => upstream.destroy());
+  // The client may give up before the API server answers: drop the upstream side too.
+  const onClientGone = () => { upstream.destroy(); finish(499); };
+  client.once('close', onClientGone);
   upstream.setTimeout(timeouts.responseHeadMs);
   let buffered: Buffer = Buffer.alloc(0);
   const onTimeout = () => {
@@ -90,6 +93,7 @@ export async function tunnelUpgrade(req: IncomingMessage, client: Duplex, head: 
     upstream.off('data', onData);
     upstream.off('timeout', onTimeout);
     upstream.off('close', onClose);
+    client.off('close', onClientGone);
     upstream.setTimeout(0);
     const status = Number(/^HTTP\/1\.[01] (\d{3})/.exec(buffered.subarray(0, end).toString('latin1'))?.[1] ?? 0);
     record.responded(status);

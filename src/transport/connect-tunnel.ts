@@ -25,6 +25,7 @@ export function openConnectTunnel(proxyUrl: string, target: string, timeoutMs: n
       const end = head.indexOf('\r\n\r\n');
       if (end < 0) return;
       socket.off('data', onData);
+      socket.pause(); // keep any bytes after the head for whoever reads the tunnel next
       const status = /^HTTP\/1\.[01] (\d{3})/.exec(head.subarray(0, end).toString('latin1'))?.[1];
       if (status !== '200') {
         fail(new Error(`the proxy ${proxy.host} refused CONNECT ${target}: status ${status ?? 'unreadable'}`));

@@ -8,6 +8,8 @@ export class RequestCredentials {
   readonly #basic: string | undefined;
   /** Flat [name, value, ...] list, computed once. */
   readonly impersonationHeaders: string[];
+  /** The same as a header object (repeated names as arrays), for undici requests. */
+  readonly impersonationHeaderObject: Record<string, string | string[]>;
 
   constructor(auth: Auth, impersonate?: Impersonation) {
     this.#auth = auth;
@@ -15,6 +17,13 @@ export class RequestCredentials {
       ? `Basic ${Buffer.from(`${auth.username}:${auth.password}`).toString('base64')}`
       : undefined;
     this.impersonationHeaders = impersonate ? impersonationHeaders(impersonate) : [];
+    this.impersonationHeaderObject = {};
+    for (let i = 0; i < this.impersonationHeaders.length; i += 2) {
+      const name = this.impersonationHeaders[i]!.toLowerCase();
+      const value = this.impersonationHeaders[i + 1]!;
+      const prior = this.impersonationHeaderObject[name];
+      this.impersonationHeaderObject[name] = prior === undefined ? value : ([] as string[]).concat(prior, value);
+    }
   }
 
   /** The Authorization value to send now, or undefined when we authenticate otherwise (client certificate, none). */

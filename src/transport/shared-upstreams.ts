@@ -47,7 +47,14 @@ export class UpstreamRegistry {
         if (--held.users > 0) return;
         this.#entries.delete(key);
         held.credentials.close();
-        await held.upstream.close();
+        // close() waits for requests in flight; a watch nobody ended could hold it for minutes.
+        let timer: NodeJS.Timeout | undefined;
+        const graceful = await Promise.race([
+          held.upstream.close().then(() => true),
+          new Promise<false>((resolve) => { timer = setTimeout(() => resolve(false), 2000); }),
+        ]);
+        clearTimeout(timer);
+        if (!graceful) await held.upstream.destroy();
       },
     };
   }
@@ -57,13 +64,13 @@ export class UpstreamRegistry {
   }
 }
 
-/** Cluster (origin, trust, proxy) plus identity (credential origin, client cert, impersonation). */
+/** Cluster (origin and server path, trust, proxy) plus identity (credential origin, client cert, impersonation). */
 export function identityKey(c: ClusterConnection): string {
   const hash = (b?: Buffer | string) => (b ? createHash('sha256').update(b).digest('hex').slice(0, 16) : '-');
   const auth = c.auth.type === 'bearer' ? `bearer:${hash(c.auth.tokens.identity)}`
     : c.auth.type === 'basic' ? `basic:${hash(`${c.auth.username}:${c.auth.password}`)}` : 'none';
   return [
-    c.origin, c.tls.serverName ?? '', hash(c.tls.ca), c.tls.insecureSkipVerify, hash(c.tls.cert), c.proxyUrl ?? '',
+    c.origin + c.serverPath, c.tls.serverName ?? '', hash(c.tls.ca), c.tls.insecureSkipVerify, hash(c.tls.cert), c.proxyUrl ?? '',
     auth, c.impersonate ? hash(JSON.stringify(c.impersonate)) : '-',
   ].join('|');
 }

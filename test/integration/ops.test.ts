@@ -11,7 +11,7 @@ import { type ControlPlane, startControlPlane } from '../../tools/control-plane/
 import { sample } from '../support/metrics-text.js';
 import { http } from '../support/http.js';
 import { closedPort } from '../support/net.js';
-import { type RunningProxy, startProxy } from '../support/proxy-process.js';
+import { runCli, type RunningProxy, startProxy } from '../support/proxy-process.js';
 import { type StubApiServer, startStubApiServer } from '../support/stub-apiserver.js';
 
 async function freePortAddress(): Promise<{ flag: string; port: number }> {
@@ -91,6 +91,23 @@ describe('operations: metrics and access log (API server double)', () => {
     assert.equal(stub.requests.at(-1)!.headers['audit-id'], record.request_id, 'the same id went upstream');
     assert.ok(!proxy.stderr().includes('secret-stub-token'), 'no token in the log');
     assert.ok(!proxy.stderr().includes('secret-cookie'), 'no cookie in the log');
+  });
+});
+
+describe('operations: a busy operations port', () => {
+  it('exits 1 with one line and does not keep serving the proxy', async () => {
+    const { createServer } = await import('node:net');
+    const taken = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+    const port = (taken.address() as { port: number }).port;
+    try {
+      const result = await runCli(['proxy', '--port=0', `--ops-address=127.0.0.1:${port}`, '--server=https://127.0.0.1:1', '--token=t'], {}, 10_000);
+      assert.equal(result.code, 1, result.stderr);
+      assert.match(result.stderr, new RegExp(`^error: listen tcp 127\\.0\\.0\\.1:${port}: bind: address already in use$`, 'm'));
+      assert.equal(result.stdout, '', 'no startup line');
+    } finally {
+      taken.close();
+    }
   });
 });
 

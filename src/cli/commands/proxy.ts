@@ -83,11 +83,18 @@ export async function runProxy(argv: string[]): Promise<number> {
     routes: { apiPrefix, wwwPrefix }, filter, www: www || undefined, appendServerPath: v['append-server-path'] === true,
     upstream, credentials, userAgent: defaultUserAgent(), observer: ops.observer, logger,
   });
-  const server = new ProxyServer(handler);
-  const address = await server.listen(listen);
+  // The operations listener first: if its port is taken, nothing is serving yet and the error ends the process.
   if (ops.server) {
     const opsAddress = await ops.server.listen(v['ops-address'] as string);
     logger.info('operations listener serving /healthz, /readyz and /metrics', { address: opsAddress });
+  }
+  const server = new ProxyServer(handler);
+  let address: string;
+  try {
+    address = await server.listen(listen);
+  } catch (err) {
+    await ops.server?.close();
+    throw err;
   }
   logger.info('proxying to the API server', { server: connection.origin, credentials: connection.description });
 
@@ -125,11 +132,11 @@ async function operations(v: FlagValues, upstream: Upstream, credentials: Reques
   if (!opsAddress && !v['access-log']) return { observer: noopObserver };
   // prom-client is loaded only when metrics are served: it costs start-up time otherwise.
   const metrics = opsAddress ? new (await import('../../ops/metrics.js')).ProxyMetrics(() => credentials.tokenState()) : undefined;
-  const readiness = new Readiness({ tokenState: () => credentials.tokenState(), probe: apiServerProbe(upstream, credentials) });
+  const readiness = opsAddress ? new Readiness({ tokenState: () => credentials.tokenState(), probe: apiServerProbe(upstream, credentials) }) : undefined;
   const accessLog = v['access-log'] ? new AccessLog(createLogger({ format, level: 'info' })) : undefined;
   return {
     observer: new OpsObserver({ metrics, accessLog, readiness }),
-    server: opsAddress ? new OpsServer({ metrics, readiness }) : undefined,
+    server: readiness ? new OpsServer({ metrics, readiness }) : undefined,
   };
 }
 
