@@ -8,16 +8,17 @@ import { get } from './net.js';
 import type { ProcessSet } from './processes.js';
 import { cpuSeconds, rssBytes } from './proc-stats.js';
 import { type ProxyFlags, type ProxyTarget, type RunningProxy, startProxy } from './proxies.js';
-import { fmt, metric, record, type Scenario } from './report.js';
+import { type Column, fmt, metric, record, type Scenario } from './report.js';
 import type { NginxUpstream } from './upstream-nginx.js';
-import { measureWatchLatency, openManyWatches } from './watch-latency.js';
+import { measurePairedWatchLatency, openManyWatches, type OpenWatches } from './watch-latency.js';
 import type { WatchUpstream, WatchUpstreamStats } from './watch-upstream.js';
 
 export interface BenchOptions {
   reps: number;
   durationSeconds: number;
   warmupSeconds: number;
-  smallConnections: number;
+  /** Small GET runs once per connection count (16 and 64 by default). */
+  smallConnections: number[];
   largeConnections: number;
   events: number;
   watches: number;
@@ -33,16 +34,18 @@ export interface BenchContext {
   watchUpstream: WatchUpstream;
   options: BenchOptions;
   log: (line: string) => void;
+  /** The watch upstream's tick interval; the direct watch ticks half of it after the proxied one. */
+  watchIntervalMs: number;
 }
 
-const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
-const rotate = <T>(list: T[], by: number): T[] => list.map((_, i) => list[(i + by) % list.length]!);
+export const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
+export const rotate = <T>(list: T[], by: number): T[] => list.map((_, i) => list[(i + by) % list.length]!);
 
 function nginxFlags(ctx: BenchContext): ProxyFlags {
   return { server: ctx.nginx.url, caFile: ctx.caFile, token: ctx.token };
 }
 
-async function withProxy<T>(ctx: BenchContext, target: ProxyTarget, flags: ProxyFlags, fn: (p: RunningProxy) => Promise<T>): Promise<T> {
+export async function withProxy<T>(ctx: BenchContext, target: ProxyTarget, flags: ProxyFlags, fn: (p: RunningProxy) => Promise<T>): Promise<T> {
   const proxy = await startProxy(ctx.processes, target, flags, { scratch: ctx.scratch });
   try {
     return await fn(proxy);
@@ -52,21 +55,21 @@ async function withProxy<T>(ctx: BenchContext, target: ProxyTarget, flags: Proxy
 }
 
 /** A GET through the proxy must return the fixture before it is put under load. */
-async function checkServes(proxy: RunningProxy, path: string, bytes: number): Promise<void> {
+export async function checkServes(proxy: RunningProxy, path: string, bytes: number, slack = 0): Promise<void> {
   const r = await get(proxy.url + path);
-  if (r.status !== 200 || r.bytes !== bytes) {
-    throw new Error(`${proxy.target.label} answered ${path} with ${r.status} and ${r.bytes} bytes (want 200 and ${bytes}): ${proxy.process.output()}`);
+  if (r.status !== 200 || Math.abs(r.bytes - bytes) > slack) {
+    throw new Error(`${proxy.target.label} answered ${path} with ${r.status} and ${r.bytes} bytes (want 200 and ${bytes}${slack ? ` ± ${slack}` : ''}): ${proxy.process.output()}`);
   }
 }
 
-function checkNoErrors(label: string, w: WrkResult, notes: string[]): void {
+export function checkNoErrors(label: string, w: WrkResult, notes: string[]): void {
   if (w.errors > 0) notes.push(`**${label}: ${w.errors} errors (non-2xx or socket errors) during load** — see the raw wrk output in the log.`);
 }
 
 export async function startupScenario(ctx: BenchContext, targets: ProxyTarget[]): Promise<Scenario> {
-  const ready = metric('"Starting to serve" printed', 'lower', fmt.ms);
-  const first = metric('first 200 through the proxy', 'lower', fmt.ms);
-  const idle = metric('idle RSS (1 s after the first 200)', 'lower', fmt.mb);
+  const ready = metric('serving-line', '"Starting to serve" printed', 'lower', 'ms');
+  const first = metric('first-200', 'first 200 through the proxy', 'lower', 'ms');
+  const idle = metric('idle-rss', 'idle RSS (1 s after the first 200)', 'lower', 'bytes');
   for (let rep = 0; rep < ctx.options.reps; rep++) {
     for (const target of rotate(targets, rep)) {
       ctx.log(`startup: ${target.label}, repetition ${rep + 1}`);
@@ -93,67 +96,85 @@ export async function startupScenario(ctx: BenchContext, targets: ProxyTarget[])
   };
 }
 
-interface LoadSpec {
+export interface LoadSpec {
   id: string;
   title: string;
   path: string;
+  /** The body size every proxy must return before it is put under load. */
   bytes: number;
+  /** How far the size may differ (a list carries the current resourceVersion). */
+  bytesSlack?: number;
   connections: number;
   perRequest: 'µs' | 'ms';
   method: string;
+  /** The upstream the proxies are pointed at and wrk runs against directly; nginx unless said otherwise. */
+  upstream?: { url: string; flags: ProxyFlags; label: string };
+  /** Another process whose CPU per request is reported too (kube-apiserver), under this metric name. */
+  upstreamCpu?: { pid: number; name: string };
 }
 
-async function loadScenario(ctx: BenchContext, targets: ProxyTarget[], spec: LoadSpec): Promise<Scenario> {
+export async function loadScenario(ctx: BenchContext, targets: ProxyTarget[], spec: LoadSpec): Promise<Scenario> {
   const o = ctx.options;
   const large = spec.perRequest === 'ms';
-  const rate = metric(large ? 'responses/s' : 'requests/s', 'higher', fmt.rate);
-  const cpu = metric(large ? 'CPU ms per response' : 'CPU µs per request', 'lower', large ? fmt.ms : fmt.us);
-  const rss = metric('RSS after load', 'lower', fmt.mb);
-  const p50 = metric('latency p50 (wrk)', 'lower', fmt.ms);
-  const p99 = metric('latency p99 (wrk)', 'lower', fmt.ms);
+  const upstream = spec.upstream ?? { url: ctx.nginx.url, flags: nginxFlags(ctx), label: 'nginx directly (ceiling)' };
+  const rate = metric('throughput', large ? 'responses/s' : 'requests/s', 'higher', 'per-second');
+  const cpu = metric('cpu-per-request', large ? 'CPU ms per response' : 'CPU µs per request', 'lower', large ? 'ms' : 'µs');
+  const rss = metric('rss-after-load', 'RSS after load', 'lower', 'bytes');
+  const p50 = metric('latency-p50', 'latency p50 (wrk)', 'lower', 'ms');
+  const p99 = metric('latency-p99', 'latency p99 (wrk)', 'lower', 'ms');
+  const upstreamCpu = spec.upstreamCpu ? metric('upstream-cpu-per-request', spec.upstreamCpu.name, 'lower', large ? 'ms' : 'µs') : undefined;
+  const perRequest = (seconds: number, requests: number) => (seconds / requests) * (large ? 1e3 : 1e6);
+  const upstreamCpuNow = () => (spec.upstreamCpu ? cpuSeconds(spec.upstreamCpu.pid) : 0);
   const notes: string[] = [];
   const wrk = (url: string, seconds: number, headers?: Record<string, string>) =>
     runWrk(ctx.processes, { url, threads: 1, connections: spec.connections, durationSeconds: seconds, headers });
+  const measure = async (column: Column, url: string, label: string, headers?: Record<string, string>, pid?: number) => {
+    if (o.warmupSeconds > 0 && pid !== undefined) await wrk(url, o.warmupSeconds, headers);
+    const before = pid === undefined ? 0 : cpuSeconds(pid);
+    const upstreamBefore = upstreamCpuNow();
+    const w = await wrk(url, o.durationSeconds, headers);
+    const upstreamUsed = upstreamCpuNow() - upstreamBefore;
+    checkNoErrors(label, w, notes);
+    record(rate, column, w.requestsPerSecond);
+    if (pid !== undefined) {
+      record(cpu, column, perRequest(cpuSeconds(pid) - before, w.requests));
+      record(rss, column, rssBytes(pid));
+    }
+    if (upstreamCpu) record(upstreamCpu, column, perRequest(upstreamUsed, w.requests));
+    record(p50, column, w.p50Ms);
+    record(p99, column, w.p99Ms);
+  };
 
   for (let rep = 0; rep < o.reps; rep++) {
-    ctx.log(`${spec.id}: nginx directly, repetition ${rep + 1}`);
-    const direct = await wrk(ctx.nginx.url + spec.path, o.durationSeconds, { Authorization: `Bearer ${ctx.token}` });
-    checkNoErrors('nginx directly', direct, notes);
-    record(rate, 'nginx', direct.requestsPerSecond);
-    record(p50, 'nginx', direct.p50Ms);
-    record(p99, 'nginx', direct.p99Ms);
+    ctx.log(`${spec.id}: ${upstream.label}, repetition ${rep + 1}`);
+    await measure('direct', upstream.url + spec.path, upstream.label, { Authorization: `Bearer ${upstream.flags.token}` });
     for (const target of rotate(targets, rep)) {
       ctx.log(`${spec.id}: ${target.label}, repetition ${rep + 1}`);
-      await withProxy(ctx, target, nginxFlags(ctx), async (p) => {
-        await checkServes(p, spec.path, spec.bytes);
-        if (o.warmupSeconds > 0) await wrk(p.url + spec.path, o.warmupSeconds);
-        const before = cpuSeconds(p.pid);
-        const w = await wrk(p.url + spec.path, o.durationSeconds);
-        const used = cpuSeconds(p.pid) - before;
-        checkNoErrors(target.label, w, notes);
-        record(rate, target.id, w.requestsPerSecond);
-        record(cpu, target.id, (used / w.requests) * (large ? 1e3 : 1e6));
-        record(rss, target.id, rssBytes(p.pid));
-        record(p50, target.id, w.p50Ms);
-        record(p99, target.id, w.p99Ms);
+      await withProxy(ctx, target, upstream.flags, async (p) => {
+        await checkServes(p, spec.path, spec.bytes, spec.bytesSlack);
+        await measure(target.id, p.url + spec.path, target.label, undefined, p.pid);
       });
     }
   }
   return {
     id: spec.id,
     title: spec.title,
+    directLabel: upstream.label,
     method: `${spec.method} \`wrk -t1 -c${spec.connections} -d${o.durationSeconds}s\` after a ${o.warmupSeconds} s warm-up on the same proxy process; CPU is the proxy's user+system time (/proc/PID/stat) over the measured run divided by the responses wrk counted. ${plural(o.reps, 'repetition')}; median (min–max).`,
-    metrics: [rate, cpu, rss, p50, p99],
+    metrics: upstreamCpu ? [rate, cpu, upstreamCpu, rss, p50, p99] : [rate, cpu, rss, p50, p99],
     notes,
   };
 }
 
-export function smallGetScenario(ctx: BenchContext, targets: ProxyTarget[]): Promise<Scenario> {
-  return loadScenario(ctx, targets, {
-    id: 'small-get', title: 'Small GET (0.5 KB pod)', path: podPath, bytes: ctx.nginx.podBytes,
-    connections: ctx.options.smallConnections, perRequest: 'µs',
-    method: `GET ${podPath} (${ctx.nginx.podBytes} bytes) through each proxy to nginx over HTTPS.`,
-  });
+/** Small GET once per connection count (--small-connections, 16 and 64 by default): one scenario each. */
+export async function smallGetScenarios(ctx: BenchContext, targets: ProxyTarget[], onDone: (s: Scenario) => void): Promise<void> {
+  for (const connections of ctx.options.smallConnections) {
+    onDone(await loadScenario(ctx, targets, {
+      id: `small-get-c${connections}`, title: `Small GET (0.5 KB pod), ${connections} connections`, path: podPath, bytes: ctx.nginx.podBytes,
+      connections, perRequest: 'µs',
+      method: `GET ${podPath} (${ctx.nginx.podBytes} bytes) through each proxy to nginx over HTTPS.`,
+    }));
+  }
 }
 
 export function largeListScenario(ctx: BenchContext, targets: ProxyTarget[]): Promise<Scenario> {
@@ -172,40 +193,63 @@ export function gzipListScenario(ctx: BenchContext, targets: ProxyTarget[]): Pro
   });
 }
 
-export async function watchLatencyScenario(ctx: BenchContext, targets: ProxyTarget[]): Promise<Scenario> {
+/**
+ * Watch event latency, absolute and added by the proxy. Each measurement runs a
+ * watch straight to the upstream and one through the proxy side by side (their
+ * ticks half an interval apart), so "added" is proxied − direct in the same
+ * window. With otherWatches > 0 that many idle watches are held open through
+ * the same proxy while the one ticking watch is measured.
+ */
+export async function watchLatencyScenario(ctx: BenchContext, targets: ProxyTarget[], otherWatches: number): Promise<Scenario> {
   const o = ctx.options;
-  const p50 = metric('event latency p50', 'lower', fmt.ms);
-  const p99 = metric('event latency p99', 'lower', fmt.ms);
+  const loaded = otherWatches > 0;
+  const p50 = metric('latency-p50', 'event latency p50', 'lower', 'ms');
+  const p99 = metric('latency-p99', 'event latency p99', 'lower', 'ms');
+  const added50 = metric('added-p50', 'latency the proxy adds, p50 (proxied p50 − direct p50)', 'lower', 'ms', 'difference');
+  const added99 = metric('added-p99', 'latency the proxy adds, p99 (proxied p99 − direct p99)', 'lower', 'ms', 'difference');
   const flags: ProxyFlags = { server: ctx.watchUpstream.url, caFile: ctx.caFile, token: ctx.token };
+  const direct = { origin: ctx.watchUpstream.url, ca: ctx.caPem, headers: { Authorization: `Bearer ${ctx.token}` } };
+  const others = otherWatches.toLocaleString('en-US');
+  const id = loaded ? 'watch-latency-loaded' : 'watch-latency';
   for (let rep = 0; rep < o.reps; rep++) {
-    ctx.log(`watch-latency: direct, repetition ${rep + 1} (${o.events} events)`);
-    const direct = await measureWatchLatency({ origin: ctx.watchUpstream.url, ca: ctx.caPem, headers: { Authorization: `Bearer ${ctx.token}` } }, o.events);
-    record(p50, 'direct', direct.p50Ms);
-    record(p99, 'direct', direct.p99Ms);
     for (const target of rotate(targets, rep)) {
-      ctx.log(`watch-latency: ${target.label}, repetition ${rep + 1} (${o.events} events)`);
+      ctx.log(`${id}: ${target.label}${loaded ? ` with ${others} other watches` : ''}, repetition ${rep + 1} (${o.events} events)`);
       await withProxy(ctx, target, flags, async (p) => {
-        const r = await measureWatchLatency({ origin: p.url }, o.events);
-        record(p50, target.id, r.p50Ms);
-        record(p99, target.id, r.p99Ms);
+        let open: OpenWatches | undefined;
+        try {
+          if (loaded) {
+            open = await openManyWatches({ origin: p.url }, otherWatches);
+            await sleep(1_000);
+          }
+          const r = await measurePairedWatchLatency(direct, { origin: p.url }, o.events, ctx.watchIntervalMs / 2);
+          record(p50, 'direct', r.direct.p50Ms);
+          record(p99, 'direct', r.direct.p99Ms);
+          record(p50, target.id, r.proxied.p50Ms);
+          record(p99, target.id, r.proxied.p99Ms);
+          record(added50, target.id, r.proxied.p50Ms - r.direct.p50Ms);
+          record(added99, target.id, r.proxied.p99Ms - r.direct.p99Ms);
+        } finally {
+          open?.close();
+        }
       });
     }
   }
   return {
-    id: 'watch-latency',
-    title: 'Watch event latency',
-    method: `One watch through each proxy to a small Node HTTPS upstream (h2 and http/1.1 offered) that writes an event every 200 ms stamped with process.hrtime.bigint() (CLOCK_MONOTONIC, the same clock in every process); the client subtracts it from its own receive time. ${o.events} events per repetition after 3 warm-up events; p50 and p99 per repetition, then median (min–max) over ${plural(o.reps, 'repetition')}. "direct" is the same client talking HTTPS to the upstream.`,
-    metrics: [p50, p99],
-    notes: [],
+    id,
+    title: loaded ? `Watch event latency, ${others} other watches open through the proxy` : 'Watch event latency, 1 watch',
+    directLabel: 'direct to upstream (same window)',
+    method: `A watch through each proxy to a small Node HTTPS upstream (h2 and http/1.1 offered) that writes an event every ${ctx.watchIntervalMs} ms stamped with process.hrtime.bigint() (CLOCK_MONOTONIC, the same clock in every process); the client subtracts it from its own receive time. In the same window the same client runs a second watch straight to the upstream, ticking ${ctx.watchIntervalMs / 2} ms out of step so the two events never arrive together: "direct" is that watch, and the latency the proxy adds is proxied − direct of the same window (p50 − p50, p99 − p99), then the median over repetitions. ${loaded ? `Before measuring, ${others} idle watches (no events after the first) are opened through the same proxy and held open for the whole measurement. ` : ''}${o.events} events per measurement after 3 warm-up events; ${plural(o.reps, 'repetition')}, a fresh proxy for each.`,
+    metrics: [p50, p99, added50, added99],
+    notes: ['The direct figures are every measurement\'s direct watch (one per proxy per repetition). The issue\'s target is an added p99 of at most 1 ms.'],
   };
 }
 
 export async function openWatchesScenario(ctx: BenchContext, targets: ProxyTarget[]): Promise<Scenario> {
   const o = ctx.options;
-  const rss = metric(`RSS with ${o.watches.toLocaleString('en-US')} watches open`, 'lower', fmt.mb);
-  const growth = metric('RSS growth over idle', 'lower', fmt.mb);
-  const cpu = metric(`CPU to open ${o.watches.toLocaleString('en-US')} watches`, 'lower', fmt.ms);
-  const connections = metric('TCP connections to the upstream', 'lower', fmt.int);
+  const rss = metric('rss-open-watches', `RSS with ${o.watches.toLocaleString('en-US')} watches open`, 'lower', 'bytes');
+  const growth = metric('rss-growth', 'RSS growth over idle', 'lower', 'bytes');
+  const cpu = metric('cpu-to-open', `CPU to open ${o.watches.toLocaleString('en-US')} watches`, 'lower', 'ms');
+  const connections = metric('upstream-connections', 'TCP connections to the upstream', 'lower', 'count');
   const flags: ProxyFlags = { server: ctx.watchUpstream.url, caFile: ctx.caFile, token: ctx.token };
   const upstreamStats = async (): Promise<WatchUpstreamStats> => {
     const r = await fetchJson(ctx, '/bench/stats');

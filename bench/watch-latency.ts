@@ -42,14 +42,22 @@ function agentFor(o: WatchClientOptions): HttpAgent {
   return o.origin.startsWith('https:') ? new HttpsAgent({ keepAlive: false, maxSockets: Infinity, ca: o.ca }) : new HttpAgent({ keepAlive: false, maxSockets: Infinity });
 }
 
-/** Opens one ticking watch, records `events` timed events after `warmup` more, then closes it. */
-export function measureWatchLatency(o: WatchClientOptions, events: number, warmup = 3): Promise<LatencyResult> {
+/**
+ * Opens one ticking watch, records `events` timed events after `warmup` more, then closes it.
+ * phaseMs shifts this watch's ticks against the upstream's other ticking watches.
+ */
+export function measureWatchLatency(o: WatchClientOptions, events: number, warmup = 3, phaseMs = 0, signal?: AbortSignal): Promise<LatencyResult> {
   const agent = agentFor(o);
   return new Promise<LatencyResult>((resolve, reject) => {
+    const abort = () => {
+      req.destroy();
+      agent.destroy();
+      reject(new Error(`watch through ${o.origin} aborted`));
+    };
     const latencies: number[] = [];
     let skipped = 0;
     let buffered = '';
-    const req = openWatch(o, '&tick=1', agent, (res) => {
+    const req = openWatch(o, `&tick=1${phaseMs ? `&phase=${phaseMs}` : ''}`, agent, (res) => {
       res.setEncoding('utf8');
       res.on('data', (chunk: string) => {
         const receivedAt = process.hrtime.bigint();
@@ -66,6 +74,7 @@ export function measureWatchLatency(o: WatchClientOptions, events: number, warmu
           }
           latencies.push(Number(receivedAt - BigInt(m[1]!)) / 1e6);
           if (latencies.length === events) {
+            signal?.removeEventListener('abort', abort);
             req.destroy();
             agent.destroy();
             const sorted = [...latencies].sort((a, b) => a - b);
@@ -78,7 +87,34 @@ export function measureWatchLatency(o: WatchClientOptions, events: number, warmu
       agent.destroy();
       reject(err);
     });
+    if (signal?.aborted) abort();
+    else signal?.addEventListener('abort', abort, { once: true });
   });
+}
+
+export interface PairedLatency {
+  direct: LatencyResult;
+  proxied: LatencyResult;
+}
+
+/**
+ * One watch straight to the upstream and one through the proxy, measured in
+ * the same window so that what the proxy adds is proxied − direct under the
+ * same conditions. Their ticks are half an interval apart, so the client never
+ * handles both events at once.
+ */
+export async function measurePairedWatchLatency(direct: WatchClientOptions, proxied: WatchClientOptions, events: number, offsetMs: number): Promise<PairedLatency> {
+  // When one fails, the other is closed rather than left open to the end of the run.
+  const controller = new AbortController();
+  const both = [measureWatchLatency(direct, events, 3, offsetMs, controller.signal), measureWatchLatency(proxied, events, 3, 0, controller.signal)];
+  try {
+    const [d, p] = await Promise.all(both);
+    return { direct: d!, proxied: p! };
+  } catch (err) {
+    controller.abort();
+    await Promise.allSettled(both);
+    throw err;
+  }
 }
 
 export interface OpenWatches {

@@ -5,7 +5,9 @@
 // GET /api/v1/namespaces/default/pods?watch=true sends one ADDED event at once
 // (so a client knows the watch is open end to end); with &tick=1 the watch
 // also gets a MODIFIED event every --interval ms carrying, in an annotation,
-// process.hrtime.bigint() taken just before the write. That clock is
+// process.hrtime.bigint() taken just before the write; &phase=MS shifts that
+// watch's ticks by MS against the others (two watches measured side by side
+// then never receive an event at the same moment). That clock is
 // CLOCK_MONOTONIC, shared by every process on the machine, so the client can
 // subtract it from its own receive time. GET /bench/stats counts connections.
 //
@@ -62,7 +64,24 @@ interface Reply {
 function serve(args: Map<string, string>): void {
   const token = args.get('token') ?? '';
   const intervalMs = Number(args.get('interval') ?? 200);
-  const ticking = new Set<Reply>();
+  // Ticking watches grouped by phase: each group has its own timer, started `phase` ms after the first.
+  const groups = new Map<number, Set<Reply>>();
+  const startedAt = Date.now();
+  const tick = (group: Set<Reply>) => {
+    for (const res of group) res.write(`${before}${process.hrtime.bigint()}${after}\n`);
+  };
+  const groupFor = (phase: number): Set<Reply> => {
+    let group = groups.get(phase);
+    if (group) return group;
+    const created = (group = new Set<Reply>());
+    groups.set(phase, created);
+    const delay = (((phase - (Date.now() - startedAt)) % intervalMs) + intervalMs) % intervalMs;
+    setTimeout(() => {
+      tick(created);
+      setInterval(() => tick(created), intervalMs);
+    }, delay);
+    return created;
+  };
   let watches = 0;
   let tcpConnections = 0;
 
@@ -97,10 +116,12 @@ function serve(args: Map<string, string>): void {
     watches++;
     res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-cache, private' });
     res.write(added);
-    if (url.searchParams.get('tick') === '1') ticking.add(res);
+    const phase = Math.round(Number(url.searchParams.get('phase') ?? 0) || 0);
+    const group = url.searchParams.get('tick') === '1' ? groupFor(((phase % intervalMs) + intervalMs) % intervalMs) : undefined;
+    group?.add(res);
     res.on('close', () => {
       watches--;
-      ticking.delete(res);
+      group?.delete(res);
     });
   });
   server.on('connection', (socket: Socket) => {
@@ -111,9 +132,7 @@ function serve(args: Map<string, string>): void {
   server.on('sessionError', () => {});
   server.on('tlsClientError', () => {});
 
-  setInterval(() => {
-    for (const res of ticking) res.write(`${before}${process.hrtime.bigint()}${after}\n`);
-  }, intervalMs);
+  groupFor(0);
 
   server.listen(Number(args.get('port') ?? 0), '127.0.0.1', () => {
     process.stdout.write(`listening on ${(server.address() as AddressInfo).port}\n`);
