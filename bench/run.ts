@@ -218,7 +218,7 @@ async function main(): Promise<void> {
   }
 
   const seconds = Math.round((Date.now() - started) / 1000);
-  const targetResults = evaluateTargets(scenarios);
+  const targetResults = evaluateTargets(scenarios, options.watches);
   const render = (chart: string | undefined) => renderReport(info!, options, scenarios, targetResults, footprint, failures, skipped, seconds, chart);
   process.stdout.write(render(undefined));
   if (failures.length) process.exitCode = 1;
