@@ -53,7 +53,9 @@ export function renderChart(scenarios: Scenario[], targets: TargetResult[], subt
     if (last?.title === row.scenario.title) last.rows.push(row);
     else groups.push({ title: row.scenario.title, rows: [row] });
   }
-  const height = top + groups.length * groupHeight + rows.length * rowHeight + 70;
+  const differences = summaryRows(scenarios).filter(({ metric }) => metric.kind === 'difference');
+  const plotBottom = top + groups.length * groupHeight + rows.length * rowHeight + 20;
+  const height = plotBottom + (differences.length ? 70 : 50);
   const out: string[] = [];
   out.push(
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="Helvetica, Arial, sans-serif" font-size="12">`,
@@ -73,7 +75,6 @@ export function renderChart(scenarios: Scenario[], targets: TargetResult[], subt
   out.push(`<text x="${lx}" y="64" fill="#444">↑ higher is better · ↓ lower is better</text>`);
 
   const plotTop = top;
-  const plotBottom = height - 50;
   for (const t of ticks(lo, hi)) {
     const tx = x(t).toFixed(1);
     const one = Math.abs(t - 1) < 1e-9;
@@ -85,7 +86,8 @@ export function renderChart(scenarios: Scenario[], targets: TargetResult[], subt
   let y = plotTop;
   for (const group of groups) {
     y += groupHeight;
-    out.push(`<text x="16" y="${y - 8}" font-weight="bold">${escapeXml(group.title)}</text>`);
+    // A white halo keeps the title legible where it crosses the grid.
+    out.push(`<text x="16" y="${y - 8}" font-weight="bold" stroke="#ffffff" stroke-width="4" paint-order="stroke">${escapeXml(group.title)}</text>`);
     for (const { scenario, metric } of group.rows) {
       const r = ratio(metric);
       const kind = verdictKind(metric);
@@ -100,10 +102,14 @@ export function renderChart(scenarios: Scenario[], targets: TargetResult[], subt
         const tx = x(target.limit).toFixed(1);
         out.push(`<line x1="${tx}" y1="${barTop - 3}" x2="${tx}" y2="${barTop + rowHeight - 5}" stroke="#000" stroke-width="3"><title>target ${target.operator} ${target.limit}×</title></line>`);
       }
-      const verdictText = metricVerdict(metric).replace(/\*\*/g, '').replace(/^ours /, '');
+      const verdictText = metricVerdict(metric).replace(/\*\*/g, '').replace(/^ours /, '').replace(/ \(within 5%\)$/, '');
       out.push(`<text x="${plotRight + 10}" y="${y + 15}" fill="${colours[kind]}">${escapeXml(`${r >= 10 ? r.toFixed(0) : r.toFixed(2)}× ${verdictText}`)}</text>`);
       y += rowHeight;
     }
+  }
+  if (differences.length) {
+    const names = [...new Set(differences.map(({ metric }) => metric.name.replace(/ \(.*\)$/, '')))].join('; ');
+    out.push(`<text x="16" y="${height - 10}" fill="#444">Not drawn (differences, not ratios; see the report's Targets and Summary): ${escapeXml(names)}.</text>`);
   }
   out.push('</svg>', '');
   return out.join('\n');

@@ -6,7 +6,7 @@
 //   npm run bench                       # everything (about 20 minutes)
 //   node build/bench/run.js --reps=1 --duration=4 --only=small-get,startup
 //
-// Options: --reps=N (3) --duration=S (8) --warmup=S (2) --events=N (200)
+// Options: --reps=N (3) --duration=S (8) --warmup=S (2) --events=N (1000)
 // --watches=N (1000) --small-connections=16,64 --large-connections=N (4)
 // --configmaps=N (500) --only=a,b --skip=a,b (scenarios: startup, small-get,
 // large-list, gzip-list, watch-latency, open-watches, apiserver, footprint)
@@ -80,7 +80,7 @@ function parseOptions(argv: string[], root: string): RunOptions {
     warmupSeconds: num('warmup', 2),
     smallConnections: [...new Set(smallConnections)],
     largeConnections: num('large-connections', 4),
-    events: Math.max(1, num('events', 200)),
+    events: Math.max(1, num('events', 1000)),
     watches: Math.max(1, num('watches', 1000)),
     configMaps: Math.max(1, num('configmaps', 500)),
     scenarios: new Set((only.length ? only : [...allScenarios]).filter((s) => !skip.has(s))),
@@ -158,7 +158,7 @@ async function main(): Promise<void> {
         dir: join(scratch, 'nginx'), certFile: pki.servingCertFile, keyFile: pki.servingKeyFile, caPem: pki.caPem, token,
       });
       log(`nginx on ${nginx.url}`);
-      const watchIntervalMs = 100;
+      const watchIntervalMs = 20;
       const watchUpstream = await startWatchUpstream(processes, { certFile: pki.servingCertFile, keyFile: pki.servingKeyFile, token, intervalMs: watchIntervalMs });
       log(`watch upstream on ${watchUpstream.url}`);
       const targets = proxyTargets({
