@@ -141,7 +141,7 @@ export class ApiTransport {
       Object.assign(headers, credentials.impersonationHeaderObject);
       if (body !== undefined) headers['content-type'] = req.contentType ?? 'application/json';
       try {
-        return await upstream.dispatcher(longRunning).request({
+        return await (await upstream.dispatcher(longRunning)).request({
           origin: upstream.origin, path, method: req.method as Dispatcher.HttpMethod, headers, body, signal,
         });
       } catch (err) {

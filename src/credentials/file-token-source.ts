@@ -68,10 +68,13 @@ export class FileTokenSource implements TokenSource {
     if (options.watch !== false) this.#watch();
   }
 
+  cached(): string | undefined {
+    return this.#token !== undefined && !this.#stale && this.#now() - this.#readAt < this.#maxAgeMs ? this.#token : undefined;
+  }
+
   async token(): Promise<string> {
-    if (this.#token !== undefined && !this.#stale && this.#now() - this.#readAt < this.#maxAgeMs) {
-      return this.#token;
-    }
+    const cached = this.cached();
+    if (cached !== undefined) return cached;
     await this.#reload();
     if (this.#token === undefined) {
       throw new CredentialsUnavailableError(this.#lastError ?? `no token in "${this.path}"`);

@@ -7,6 +7,8 @@ export interface TokenSource {
   readonly identity: string;
   /** The token to send now. Throws CredentialsUnavailableError when none can be had. */
   token(): Promise<string>;
+  /** The token when it is at hand without any I/O (fresh and cached), else undefined: the proxy's fast path. */
+  cached?(): string | undefined;
   /**
    * The API server answered 401 to a request that carried `used`. Re-read the
    * origin now; true when a different token is available (worth one retry).
@@ -47,6 +49,7 @@ export class StaticTokenSource implements TokenSource {
     this.identity = `static:${createHash('sha256').update(token).digest('hex').slice(0, 16)}`;
   }
   async token(): Promise<string> { return this.#token; }
+  cached(): string { return this.#token; }
   async refreshAfterUnauthorized(): Promise<boolean> { return false; }
   state(): TokenState {
     return { description: this.#description, expiresAt: jwtExpiry(this.#token), reloads: 0, loaded: true };

@@ -90,7 +90,7 @@ export function apiServerProbe(upstream: Upstream, credentials: RequestCredentia
     const send = async (auth: string | undefined) => {
       const headers: Record<string, string | string[]> = { accept: 'text/plain', ...credentials.impersonationHeaderObject };
       if (auth) headers.authorization = auth;
-      const res = await upstream.dispatcher(false).request({
+      const res = await (await upstream.dispatcher(false)).request({
         origin: upstream.origin, path: `${upstream.connection.serverPath.replace(/\/$/, '')}/readyz`, method: 'GET', headers,
         signal: AbortSignal.timeout(timeoutMs),
       });

@@ -23,7 +23,7 @@ export interface OutgoingHeaderContext {
 }
 
 export interface OutgoingHeaders {
-  /** Flat [name, value, ...] list for undici. */
+  /** Flat [name, value, ...] list. */
   headers: string[];
   /** The client sent its own Authorization: the 401 retry does not apply. */
   clientAuthorization: boolean;
@@ -89,20 +89,26 @@ function copyHeaders(raw: string[], ctx: OutgoingHeaderContext, headers: string[
   return { headers, seen };
 }
 
-/** Response headers to pass to the client: hop-by-hop and Connection-listed ones removed. */
-export function responseHeaders(upstream: IncomingHttpHeaders, decompressing: boolean): IncomingHttpHeaders {
-  const dropped = new Set<string>();
-  const connection = upstream.connection;
-  for (const value of Array.isArray(connection) ? connection : connection ? [connection] : []) {
-    for (const token of value.split(',')) dropped.add(token.trim().toLowerCase());
-  }
-  const out: IncomingHttpHeaders = {};
-  for (const [name, value] of Object.entries(upstream)) {
-    if (value === undefined || hopByHop.has(name) || dropped.has(name)) continue;
-    if (decompressing && (name === 'content-encoding' || name === 'content-length')) continue;
-    out[name] = value;
+/** Response headers to pass to the client (flat, repeated names kept): hop-by-hop and Connection-listed ones removed. */
+export function responseHeaders(upstream: string[], decompressing: boolean): string[] {
+  const dropped = connectionListed(upstream);
+  const out: string[] = [];
+  for (let i = 0; i < upstream.length; i += 2) {
+    const name = upstream[i]!;
+    const lower = name.toLowerCase();
+    if (hopByHop.has(lower) || dropped.has(lower)) continue;
+    if (decompressing && (lower === 'content-encoding' || lower === 'content-length')) continue;
+    out.push(name, upstream[i + 1]!);
   }
   return out;
+}
+
+/** The value of a header in a flat list (the first, case-insensitive). */
+export function flatHeader(headers: string[], lowerName: string): string | undefined {
+  for (let i = 0; i < headers.length; i += 2) {
+    if (headers[i]!.length === lowerName.length && headers[i]!.toLowerCase() === lowerName) return headers[i + 1];
+  }
+  return undefined;
 }
 
 function connectionListed(raw: string[]): Set<string> {

@@ -57,7 +57,7 @@ export function route(requestTarget: string, options: RouteOptions): Route {
 
 /** %XX escapes to bytes, as a latin1 string; undefined for a malformed escape (Go answers 400). */
 function percentDecode(raw: string): string | undefined {
-  if (!raw.includes('%')) return Buffer.from(raw, 'utf8').toString('latin1');
+  if (!raw.includes('%')) return ascii.test(raw) ? raw : Buffer.from(raw, 'utf8').toString('latin1');
   if (/%(?![0-9A-Fa-f]{2})/.test(raw)) return undefined;
   const bytes: number[] = [];
   const encoded = Buffer.from(raw, 'utf8');
@@ -72,9 +72,15 @@ function percentDecode(raw: string): string | undefined {
   return Buffer.from(bytes).toString('latin1');
 }
 
+// Most paths are plain ASCII, where bytes and characters are the same: no conversion.
+const ascii = /^[\x00-\x7f]*$/;
+
 function utf8(byteString: string): string {
-  return Buffer.from(byteString, 'latin1').toString('utf8');
+  return ascii.test(byteString) ? byteString : Buffer.from(byteString, 'latin1').toString('utf8');
 }
+
+/** A "//", "/./" or "/../" segment (or a path ending in "/." or "/.."): something for cleanPath to do. */
+const unclean = /\/\/|\/\.\.?(\/|$)/;
 
 function longestPrefix(prefixes: string[], path: string): string | undefined {
   let best: string | undefined;
@@ -84,6 +90,7 @@ function longestPrefix(prefixes: string[], path: string): string | undefined {
 
 /** Go's net/http cleanPath: path.Clean, keeping a trailing slash. */
 export function cleanPath(p: string): string {
+  if (p.startsWith('/') && !unclean.test(p)) return p;
   if (p === '') return '/';
   if (!p.startsWith('/')) p = `/${p}`;
   const out: string[] = [];

@@ -75,10 +75,10 @@ export async function tunnelUpgrade(req: IncomingMessage, client: Duplex, head: 
   let buffered: Buffer = Buffer.alloc(0);
   const onTimeout = () => {
     upstream.destroy();
-    failWith(Object.assign(new Error('no response to the upgrade request'), { code: 'UND_ERR_HEADERS_TIMEOUT' }));
+    failWith(Object.assign(new Error('no response to the upgrade request'), { code: 'UPSTREAM_HEADERS_TIMEOUT' }));
   };
   upstream.once('timeout', onTimeout);
-  const onClose = () => { if (!finished) failWith(Object.assign(new Error('closed'), { code: 'UND_ERR_SOCKET' })); };
+  const onClose = () => { if (!finished) failWith(Object.assign(new Error('closed'), { code: 'UPSTREAM_CLOSED' })); };
   upstream.once('close', onClose);
   const onData = (chunk: Buffer) => {
     buffered = buffered.length === 0 ? chunk : Buffer.concat([buffered, chunk]);

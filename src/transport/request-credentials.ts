@@ -26,6 +26,25 @@ export class RequestCredentials {
     }
   }
 
+  #lastToken: string | undefined;
+  #lastBearer: string | undefined;
+
+  /**
+   * The Authorization value when it is at hand without waiting: `{ value }`
+   * (value undefined when we authenticate otherwise), or undefined when only
+   * authorization() can tell.
+   */
+  authorizationNow(): { value: string | undefined } | undefined {
+    if (this.#auth.type !== 'bearer') return { value: this.#basic };
+    const token = this.#auth.tokens.cached?.();
+    if (token === undefined) return undefined;
+    if (token !== this.#lastToken) {
+      this.#lastToken = token;
+      this.#lastBearer = `Bearer ${token}`;
+    }
+    return { value: this.#lastBearer };
+  }
+
   /** The Authorization value to send now, or undefined when we authenticate otherwise (client certificate, none). */
   async authorization(): Promise<string | undefined> {
     if (this.#auth.type === 'bearer') return `Bearer ${await this.#auth.tokens.token()}`;

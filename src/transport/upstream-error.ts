@@ -31,8 +31,11 @@ export function classifyUpstreamError(err: unknown, origin: string): UpstreamFai
     case 'ENOTFOUND':
     case 'EAI_AGAIN': return { kind: 'dns', status: 502, message: `cannot resolve the host of ${at}: ${detail}` };
     case 'ETIMEDOUT':
+    case 'UPSTREAM_CONNECT_TIMEOUT':
     case 'UND_ERR_CONNECT_TIMEOUT': return { kind: 'timeout', status: 504, message: `timed out connecting to ${at} (TCP connect or TLS handshake)` };
+    case 'UPSTREAM_HEADERS_TIMEOUT':
     case 'UND_ERR_HEADERS_TIMEOUT': return { kind: 'timeout', status: 504, message: `timed out waiting for ${at} to answer` };
+    case 'UPSTREAM_CLOSED':
     case 'UND_ERR_SOCKET':
     case 'UND_ERR_CLOSED': return { kind: 'closed', status: 502, message: `${at} closed the connection before answering` };
   }

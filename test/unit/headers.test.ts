@@ -218,10 +218,19 @@ describe('responseHeaders (§2.4, §6 item 7)', () => {
   ];
   for (const row of rows) {
     test(row.name, { todo: row.todo }, () => {
-      assert.deepEqual(responseHeaders(row.upstream, row.decompressing ?? false), row.want);
+      assert.deepEqual(responseHeaders(flat(row.upstream), row.decompressing ?? false), flat(row.want));
     });
   }
+  test('names keep their case, repeated headers stay separate lines, Connection may name a header in any case', () => {
+    const upstream = ['Connection', 'x-secret', 'X-Secret', '1', 'Warning', 'a', 'Warning', 'b', 'Content-Type', 'text/plain'];
+    assert.deepEqual(responseHeaders(upstream, false), ['Warning', 'a', 'Warning', 'b', 'Content-Type', 'text/plain']);
+  });
 });
+
+/** An object of headers as the flat list a parser produces. */
+function flat(headers: IncomingHttpHeaders): string[] {
+  return Object.entries(headers).flatMap(([name, value]) => (Array.isArray(value) ? value.flatMap((v) => [name, v]) : [name, value!]));
+}
 
 describe('isUpgradeRequest (httpstream.IsUpgradeRequest)', () => {
   const rows: { name: string; headers: IncomingHttpHeaders; want: boolean }[] = [
