@@ -18,5 +18,5 @@ WORKDIR /app
 USER 65532:65532
 EXPOSE 8001 9091
 # "--" ends node's own options, so flags such as podinfo's --env-file reach the CLI.
-ENTRYPOINT ["/nodejs/bin/node", "--", "/app/kube-ambassador.mjs"]
+ENTRYPOINT ["/nodejs/bin/node", "--max-semi-space-size=2", "--", "/app/kube-ambassador.mjs"]
 CMD ["proxy"]

@@ -2,7 +2,7 @@
 // flags: the real kubectl proxy, and ours from the bundle the image ships (and
 // optionally from the tsc build), in a clean environment (empty HOME, no
 // KUBECONFIG, no in-cluster variables), so only the flags configure them.
-import { cpSync, existsSync, mkdtempSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ProcessSet, Spawned } from './processes.js';
 
@@ -33,9 +33,20 @@ export function proxyTargets(options: { kubectl: string; distDir: string; cliScr
   cpSync(options.distDir, copy, { recursive: true });
   return {
     kubectl: { id: 'kubectl', label: 'kubectl proxy', command: options.kubectl, prefix: [] },
-    bundle: { id: 'bundle', label: 'kube-ambassador (bundle)', command: process.execPath, prefix: [join(copy, 'kube-ambassador.mjs')] },
-    build: { id: 'build', label: 'kube-ambassador (tsc build)', command: process.execPath, prefix: [options.cliScript] },
+    bundle: { id: 'bundle', label: 'kube-ambassador (bundle)', command: process.execPath, prefix: [...shebangNodeFlags(entry), join(copy, 'kube-ambassador.mjs')] },
+    build: { id: 'build', label: 'kube-ambassador (tsc build)', command: process.execPath, prefix: [...shebangNodeFlags(options.cliScript), options.cliScript] },
   };
+}
+
+/**
+ * Node's flags from the script's "#!/usr/bin/env -S node FLAGS --" line: ours
+ * runs with them from a shell and in the image (the same flags are in its
+ * entrypoint), so it is measured with them too.
+ */
+export function shebangNodeFlags(script: string): string[] {
+  const first = readFileSync(script, 'utf8').split('\n', 1)[0]!;
+  const m = /^#!\/usr\/bin\/env -S node(.*?)(?: --)?$/.exec(first);
+  return m ? m[1]!.trim().split(/\s+/).filter(Boolean) : [];
 }
 
 export interface ProxyFlags {

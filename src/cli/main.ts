@@ -1,4 +1,4 @@
-#!/usr/bin/env -S node --
+#!/usr/bin/env -S node --max-semi-space-size=2 --
 // kube-ambassador CLI: finds the command and loads only its module, so a
 // proxy start does not pay for the client, doctor or podinfo code.
 import { KubeApiError, KubeTransportError } from '../client/errors.js';

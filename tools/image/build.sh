@@ -32,7 +32,7 @@ ctr="$("${buildah[@]}" from scratch)"
 "${buildah[@]}" config \
   --user 65532:65532 \
   --workingdir /app \
-  --entrypoint '["/nodejs/bin/node","--","/app/kube-ambassador.mjs"]' \
+  --entrypoint '["/nodejs/bin/node","--max-semi-space-size=2","--","/app/kube-ambassador.mjs"]' \
   --cmd '["proxy"]' \
   --port 8001 --port 9091 \
   --label org.opencontainers.image.title=kube-ambassador \
