@@ -126,6 +126,7 @@ class ResponseRelay implements ExchangeHandler, OpenStream {
   }
 
   onHead(status: number, headers: string[]): void {
+    if (this.#finished || this.#res.headersSent) return; // a transport's late echo: the exchange is over
     if (status === 401 && this.#unauthorized) {
       this.#held = { status, headers, chunks: [] };
       return;
@@ -169,6 +170,10 @@ class ResponseRelay implements ExchangeHandler, OpenStream {
   onEnd(): void {
     if (this.#held) {
       void this.#afterUnauthorized(this.#held);
+      return;
+    }
+    if (!this.#started) {
+      this.onError(Object.assign(new Error('the API server ended the exchange without a response'), { code: 'UPSTREAM_CLOSED' }));
       return;
     }
     this.#uncork();
@@ -222,7 +227,9 @@ class ResponseRelay implements ExchangeHandler, OpenStream {
     this.#done(this.#res.statusCode, failure.kind);
   }
 
+  #started = false;
   #start(status: number, headers: string[]): void {
+    this.#started = true;
     const decompress = this.#addedGzip && flatHeader(headers, 'content-encoding') === 'gzip';
     this.#res.writeHead(status, responseHeaders(headers, decompress));
     // A watch's headers go out now, not with its first event; other responses

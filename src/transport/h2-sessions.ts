@@ -22,6 +22,7 @@ export interface H2SessionsOptions {
 
 interface Session {
   session: ClientHttp2Session;
+  socket: Socket;
   streams: number;
   usable: boolean;
   idleTimer: NodeJS.Timeout | undefined;
@@ -34,6 +35,8 @@ const connectionHeaders = new Set(['connection', 'keep-alive', 'proxy-connection
 export class H2Sessions implements ExchangeDispatcher {
   readonly #options: H2SessionsOptions;
   readonly #sessions = new Set<Session>();
+  /** How to fail each request in flight, for destroy(). */
+  readonly #inFlight = new Set<(err: Error) => void>();
   #opening: Promise<Session> | undefined;
   #http2: Promise<Http2Module> | undefined;
   #closed = false;
@@ -55,9 +58,11 @@ export class H2Sessions implements ExchangeDispatcher {
     const finish = (err?: Error) => {
       if (done) return;
       done = true;
+      this.#inFlight.delete(finish);
       if (err) handler.onError(err);
       else handler.onEnd();
     };
+    this.#inFlight.add(finish);
     handler.onStart({
       abort: (reason) => {
         if (done) return;
@@ -85,6 +90,8 @@ export class H2Sessions implements ExchangeDispatcher {
 
   async destroy(): Promise<void> {
     this.#closed = true;
+    const shut = upstreamError('UPSTREAM_SHUT', 'the connection to the API server was closed');
+    for (const fail of [...this.#inFlight]) fail(shut);
     for (const s of this.#sessions) s.session.destroy();
     this.#sessions.clear();
   }
@@ -108,20 +115,27 @@ export class H2Sessions implements ExchangeDispatcher {
       }, this.#options.headersTimeoutMs);
     }
     let started = false;
+    let ended = false;
     stream.on('response', (response: IncomingHttpHeaders) => {
       clearTimeout(timer);
+      if (started) return;
       started = true;
       handler.onHead(Number(response[':status']), responseHeaderList(response));
     });
     stream.on('data', (chunk: Buffer) => handler.onData(chunk));
-    stream.on('end', () => finish());
+    // A stream also "ends" when its connection is cut or it is reset: only
+    // 'close' tells, by its code, whether the response really was complete.
+    stream.on('end', () => { ended = true; });
     stream.on('error', (err) => finish(err));
     stream.on('close', () => {
       clearTimeout(timer);
       this.#release(s);
-      finish(upstreamError('UPSTREAM_CLOSED', started
-        ? 'the API server ended the stream in the middle of the response'
-        : 'the API server closed the stream before answering'));
+      if (started && ended && stream.rstCode === 0) finish();
+      else {
+        finish(upstreamError('UPSTREAM_CLOSED', started
+          ? 'the API server ended the stream in the middle of the response'
+          : 'the API server closed the stream before answering'));
+      }
     });
     return stream;
   }
@@ -141,6 +155,7 @@ export class H2Sessions implements ExchangeDispatcher {
         this.#opening.catch(() => {}).finally(() => { this.#opening = undefined; });
       }
       const opened = await this.#opening;
+      if (this.#closed) throw upstreamError('UPSTREAM_SHUT', 'the connection to the API server is closed');
       if (opened.usable && opened.streams < maxStreams(opened.session)) {
         this.#take(opened);
         return opened;
@@ -152,11 +167,11 @@ export class H2Sessions implements ExchangeDispatcher {
     this.#http2 ??= import('node:http2');
     const http2 = await this.#http2;
     const session = http2.connect(this.#options.origin, { createConnection: () => socket });
-    const s: Session = { session, streams: 0, usable: true, idleTimer: undefined };
-    this.#sessions.add(s);
+    const s: Session = { session, socket, streams: 0, usable: true, idleTimer: undefined };
     const unusable = () => {
       s.usable = false;
       clearTimeout(s.idleTimer);
+      if (s.streams === 0) retire(s);
     };
     session.on('goaway', unusable);
     session.on('error', unusable);
@@ -170,6 +185,12 @@ export class H2Sessions implements ExchangeDispatcher {
       session.once('remoteSettings', () => { clearTimeout(timer); resolve(); });
       session.once('close', () => { clearTimeout(timer); resolve(); });
     });
+    // Only now may others take streams on it: before the SETTINGS, Node reports no limit at all.
+    if (this.#closed) {
+      session.destroy();
+      throw upstreamError('UPSTREAM_SHUT', 'the connection to the API server was closed');
+    }
+    if (!session.closed && !session.destroyed) this.#sessions.add(s);
     return s;
   }
 
@@ -181,6 +202,8 @@ export class H2Sessions implements ExchangeDispatcher {
 
   #release(s: Session): void {
     s.streams--;
+    // A session the server sent GOAWAY on is closed once its last stream ends.
+    if (s.streams === 0 && !s.usable) retire(s);
     if (s.streams === 0 && s.usable) {
       s.idleTimer = setTimeout(() => {
         s.usable = false;
@@ -189,6 +212,15 @@ export class H2Sessions implements ExchangeDispatcher {
       s.idleTimer.unref();
     }
   }
+}
+
+/**
+ * Ends a session nothing uses any more. After a GOAWAY, Node marks the session
+ * closed and destroyed but can leave its socket open: that is closed here too.
+ */
+function retire(s: Session): void {
+  if (!s.session.destroyed) s.session.destroy();
+  if (!s.socket.destroyed) s.socket.destroy();
 }
 
 function maxStreams(session: ClientHttp2Session): number {

@@ -29,7 +29,9 @@ export class Http1Pool implements ExchangeDispatcher, ConnectionOwner {
   #connecting = 0;
   #sweep: NodeJS.Timeout | undefined;
   #closing = false;
+  #destroyed = false;
   #drained: (() => void) | undefined;
+  #closed: Promise<void> | undefined;
 
   constructor(options: Http1PoolOptions) {
     this.#options = options;
@@ -47,18 +49,24 @@ export class Http1Pool implements ExchangeDispatcher, ConnectionOwner {
     this.#assign(exchange, false);
   }
 
-  async close(): Promise<void> {
+  close(): Promise<void> {
     this.#closing = true;
-    if (this.#inFlight.size > 0) await new Promise<void>((resolve) => { this.#drained = resolve; });
-    await this.destroy();
+    this.#closed ??= (async () => {
+      if (this.#inFlight.size > 0) await new Promise<void>((resolve) => { this.#drained = resolve; });
+      await this.destroy();
+    })();
+    return this.#closed;
   }
 
   async destroy(): Promise<void> {
     this.#closing = true;
+    this.#destroyed = true;
     clearInterval(this.#sweep);
     this.#sweep = undefined;
     const shut = upstreamError('UPSTREAM_SHUT', 'the connection pool to the API server was closed');
     for (const exchange of this.#queue.splice(0)) exchange.fail(shut);
+    // Those still waiting for a new connection to open.
+    for (const exchange of [...this.#inFlight]) if (!exchange.connection) exchange.fail(shut);
     const closing = [...this.#connections].map((c) => new Promise<void>((resolve) => {
       if (c.closed) resolve();
       else {
@@ -128,11 +136,17 @@ export class Http1Pool implements ExchangeDispatcher, ConnectionOwner {
       this.#connecting--;
       const connection = new Http1Connection(socket, this.#options.host, this);
       this.#connections.add(connection);
-      if (exchange.finished || this.#closing) this.free(connection);
-      else connection.run(exchange);
+      if (this.#destroyed) {
+        exchange.fail(upstreamError('UPSTREAM_SHUT', 'the connection pool to the API server was closed'));
+        connection.destroy();
+      } else if (exchange.finished) {
+        this.free(connection);
+      } else {
+        connection.run(exchange); // also while closing gracefully: it was accepted before close()
+      }
     }, (err: Error) => {
       this.#connecting--;
-      exchange.fail(err);
+      exchange.fail(this.#destroyed ? upstreamError('UPSTREAM_SHUT', 'the connection pool to the API server was closed') : err);
       const next = this.#nextQueued();
       if (next) this.#assign(next, true);
     });

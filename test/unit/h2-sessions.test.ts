@@ -285,7 +285,6 @@ describe('H2Sessions', () => {
 
   test('the server\'s connection closing (TCP FIN) mid-response fails the exchange with UPSTREAM_CLOSED, not onEnd', {
     timeout: 10_000,
-    todo: 'h2-sessions.ts #request: Node ends such a stream (\'end\', then \'close\' with rstCode 8 CANCEL, no \'error\'), and the \'end\' listener calls finish() as a success: a truncated watch, log or list is reported complete. Check stream.rstCode (finish on \'close\', success only if \'end\' came and rstCode is NGHTTP2_NO_ERROR)',
   }, async (t) => {
     const server = await h2Server();
     t.after(() => server.close());
@@ -350,7 +349,7 @@ describe('H2Sessions', () => {
 
   test('a session that got GOAWAY is closed by the client once its last stream ends', {
     timeout: 10_000,
-    todo: 'h2-sessions.ts #release: the idle timer is set only while s.usable, and goaway makes it unusable, so a GOAWAY-ed session with no streams stays open until the server closes it (Go closes it when idle)',
+    todo: 'h2-sessions.ts retire() now destroys the session and its socket once the last stream ends (instrumented: it runs), yet the server session here does not report close within 1.5 s; not yet understood',
   }, async (t) => {
     const server = await h2Server();
     t.after(() => server.close());
@@ -410,7 +409,6 @@ describe('H2Sessions', () => {
 
   test('destroy() fails the streams in flight, once each', {
     timeout: 10_000,
-    todo: 'h2-sessions.ts destroy(): session.destroy() ends the client streams (\'end\' with rstCode 8, no \'error\'), so handlers get onEnd as if the responses were complete; Http1Pool.destroy() fails them with UPSTREAM_SHUT. Fail the active exchanges (UPSTREAM_SHUT) before destroying the sessions',
   }, async (t) => {
     const server = await h2Server();
     t.after(() => server.close());
@@ -440,7 +438,6 @@ describe('H2Sessions', () => {
 
   test('destroy() while a session is being opened: the request fails and the late socket is closed', {
     timeout: 10_000,
-    todo: 'h2-sessions.ts #session/#open: destroy() only destroys sessions already in #sessions; one still connecting is added afterwards and used (the request is sent after destroy) and its socket stays open',
   }, async (t) => {
     const server = await h2Server();
     t.after(() => server.close());

@@ -931,7 +931,6 @@ describe('Http1Pool: close and destroy', () => {
 
   test('destroy() while a request is still connecting fails that request', {
     timeout: 10_000,
-    todo: 'http1-pool.ts #assign: an exchange waiting for connect() is neither queued nor on a connection, so destroy() never fails it; when the socket arrives, #closing makes it free() the connection and the handler never gets onEnd/onError',
   }, async (t) => {
     const server = await rawServer();
     t.after(() => server.close());
@@ -951,7 +950,6 @@ describe('Http1Pool: close and destroy', () => {
 
   test('close() while a request is still connecting sends it and resolves once it is answered', {
     timeout: 10_000,
-    todo: 'http1-pool.ts #assign: when connect() resolves after close(), #closing makes it free() the new connection instead of running the exchange; the exchange never finishes, so close() never resolves',
   }, async (t) => {
     const server = await rawServer(async (conn) => {
       await conn.nextRequest();
@@ -974,7 +972,6 @@ describe('Http1Pool: close and destroy', () => {
 
   test('close() called twice: both calls resolve', {
     timeout: 10_000,
-    todo: 'http1-pool.ts close(): #drained holds one resolver, so a second close() while requests are in flight replaces the first one\'s and the first promise never resolves',
   }, async (t) => {
     const server = await holdingServer();
     t.after(() => server.close());
