@@ -75,7 +75,7 @@ export async function startProxy(processes: ProcessSet, target: ProxyTarget, fla
   options: { scratch: string; nodeArgs?: string[]; timeoutMs?: number }): Promise<RunningProxy> {
   const home = mkdtempSync(join(options.scratch, 'home-'));
   const env: NodeJS.ProcessEnv = { ...process.env, HOME: home };
-  for (const name of ['KUBECONFIG', 'KUBERNETES_SERVICE_HOST', 'KUBERNETES_SERVICE_PORT', 'NODE_OPTIONS', 'HTTPS_PROXY', 'https_proxy', 'HTTP_PROXY', 'http_proxy']) delete env[name];
+  for (const name of ['KUBECONFIG', 'KUBERNETES_SERVICE_HOST', 'KUBERNETES_SERVICE_PORT', 'NODE_OPTIONS', 'NODE_EXTRA_CA_CERTS', 'HTTPS_PROXY', 'https_proxy', 'HTTP_PROXY', 'http_proxy']) delete env[name];
   const nodeArgs = target.command === process.execPath ? options.nodeArgs ?? [] : [];
   const args = [...nodeArgs, ...target.prefix, ...proxyArgs(flags)];
   const spawnedAt = process.hrtime.bigint();

@@ -305,7 +305,7 @@ function renderReport(info: MachineInfo, o: RunOptions, scenarios: Scenario[], t
     '',
     `- ${info.nproc} cores are shared by the load generator (wrk, or the watch client), the proxy and the upstream, so a proxy that uses less CPU leaves more to the others: throughput is partly a CPU-per-request figure in disguise. Other work on the machine shows in the load average above.`,
     '- Expect ±15% between runs; compare proxies within one run, not across runs.',
-    '- kubectl speaks HTTP/2 to the upstream (offered through ALPN, as kube-apiserver does); kube-ambassador deliberately speaks HTTP/1.1 with a keep-alive pool.',
+    '- kubectl speaks HTTP/2 to the upstream for everything (offered through ALPN, as kube-apiserver does); kube-ambassador uses HTTP/1.1 keep-alive connections for ordinary requests and HTTP/2 only for long-running ones (watches).',
     '',
   );
   return lines.join('\n');

@@ -42,6 +42,7 @@ describe('proxy lifecycle', () => {
     oneLineError(await runCli(['proxy', '--unix-socket=/tmp/x.sock', '--port=9000', ...upstreamArgs]), /cannot set --unix-socket and --port at the same time/);
     oneLineError(await runCli(['proxy', '--accept-hosts=^(foo$', ...upstreamArgs]), /invalid regular expression "\^\(foo\$" in --accept-hosts/);
     oneLineError(await runCli(['proxy', '--kubeconfig=/nonexistent']), /^error: stat \/nonexistent: no such file or directory$/m);
+    oneLineError(await runCli(['proxy', '--upstream-connections=0', ...upstreamArgs]), /--upstream-connections must be at least 1, not 0/);
   });
 
   it('reports a port in use in one line', async () => {

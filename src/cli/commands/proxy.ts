@@ -11,7 +11,7 @@ import { defaultFilterRules, RequestFilter } from '../../proxy/filter.js';
 import { createProxyHandler } from '../../proxy/proxy-handler.js';
 import { type ListenSpec, ProxyServer } from '../../proxy/server.js';
 import { RequestCredentials } from '../../transport/request-credentials.js';
-import { Upstream } from '../../transport/upstream.js';
+import { defaultMaxConnections, Upstream } from '../../transport/upstream.js';
 import { defaultUserAgent } from '../../version.js';
 import { connectionFlagSpecs, connectionFromFlags, loggerFromFlags } from '../connection-flags.js';
 import { type FlagSpec, type FlagValues, formatHelp, parseFlags, UsageError } from '../flags.js';
@@ -30,6 +30,7 @@ export const proxyFlagSpecs: FlagSpec[] = [
   { name: 'disable-filter', type: 'bool', default: false, help: 'If true, disable request filtering in the proxy. This is dangerous, and can leave you vulnerable to XSRF attacks, when used with an accessible port.' },
   { name: 'append-server-path', type: 'bool', default: false, help: 'If true, enables automatic path appending of the kube context server path to each request.' },
   { name: 'keepalive', type: 'duration', default: 0, help: 'TCP keep-alive period of upgraded (exec, attach, port-forward) connections to the API server; 0 means 15s and a negative value disables it, as in kubectl.' },
+  { name: 'upstream-connections', type: 'int', default: defaultMaxConnections, help: 'Most connections to the API server for ordinary requests; more requests wait for a free one. Watches and other long-running requests do not count (they share HTTP/2 connections, or get one each over HTTP/1.1).' },
   { name: 'upstream-connect-timeout', type: 'duration', default: 10_000, help: 'Limit on the TCP connect plus TLS handshake to the API server; after it the client gets a 504 Status.' },
   { name: 'ops-address', type: 'string', default: '', help: 'host:port of the operations listener (/healthz, /readyz, /metrics), e.g. :9091 for all interfaces; off when empty.' },
   { name: 'access-log', type: 'bool', default: false, help: 'Log one line per request on stderr (method, path, Kubernetes verb/resource, status, duration, bytes, request id; never a token or a body).' },
@@ -73,7 +74,10 @@ export async function runProxy(argv: string[]): Promise<number> {
   if (www) checkStaticDir(www, logger);
 
   const keepalive = v.keepalive as number;
+  const maxConnections = v['upstream-connections'] as number;
+  if (maxConnections < 1) throw new UsageError(`--upstream-connections must be at least 1, not ${maxConnections}`);
   const upstream = new Upstream(connection, {
+    maxConnections,
     connectTimeoutMs: v['upstream-connect-timeout'] as number,
     upgradeKeepAliveMs: keepalive < 0 ? null : keepalive === 0 ? 15_000 : keepalive,
   });
