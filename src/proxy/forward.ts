@@ -4,7 +4,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Writable } from 'node:stream';
 import { createGunzip, gunzipSync } from 'node:zlib';
-import type { ExchangeControl, ExchangeHandler } from '../transport/exchange.js';
+import { type ExchangeControl, type ExchangeHandler, upstreamError } from '../transport/exchange.js';
 import { classifyUpstreamError } from '../transport/upstream-error.js';
 import type { RequestCredentials } from '../transport/request-credentials.js';
 import type { Upstream } from '../transport/upstream.js';
@@ -173,7 +173,7 @@ class ResponseRelay implements ExchangeHandler, OpenStream {
       return;
     }
     if (!this.#started) {
-      this.onError(Object.assign(new Error('the API server ended the exchange without a response'), { code: 'UPSTREAM_CLOSED' }));
+      this.onError(upstreamError('UPSTREAM_CLOSED', 'the API server ended the exchange without a response'));
       return;
     }
     this.#uncork();

@@ -3,7 +3,7 @@
 // connection each over HTTP/1.1. Requests with a body always take HTTP/1.1.
 import type { Socket } from 'node:net';
 import { negotiatedProtocol } from './connect-socket.js';
-import type { ExchangeDispatcher, ExchangeHandler, UpstreamRequest } from './exchange.js';
+import { type ExchangeDispatcher, type ExchangeHandler, type UpstreamRequest, upstreamError } from './exchange.js';
 import { H2Sessions } from './h2-sessions.js';
 
 export interface NegotiatedOptions {
@@ -32,7 +32,7 @@ export class NegotiatedLongRunning implements ExchangeDispatcher {
         if (negotiatedProtocol(socket) === 'h2') return socket;
         socket.destroy();
         this.#mode = 'http/1.1';
-        throw Object.assign(new Error('the API server no longer offers HTTP/2'), { code: 'UPSTREAM_CLOSED' });
+        throw upstreamError('UPSTREAM_CLOSED', 'the API server no longer offers HTTP/2');
       },
       headersTimeoutMs: options.headersTimeoutMs,
       idleTimeoutMs: options.idleTimeoutMs,

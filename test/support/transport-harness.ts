@@ -2,6 +2,7 @@
 // records every callback, scriptable raw TCP servers for exact response bytes,
 // and http/https/h2 servers that hand each request to the test to answer.
 // Every server tracks its sockets and close() destroys them all.
+import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer as createHttpServer, type IncomingMessage, type Server as HttpServer, type ServerResponse } from 'node:http';
 import {
@@ -13,7 +14,7 @@ import { type AddressInfo, createServer as createNetServer, type Server as NetSe
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ConnectionOptions } from 'node:tls';
-import type { ExchangeControl, ExchangeHandler, UpstreamRequest } from '../../src/transport/exchange.js';
+import type { ExchangeControl, ExchangeDispatcher, ExchangeHandler, UpstreamRequest } from '../../src/transport/exchange.js';
 import { createPki } from '../../tools/control-plane/pki.js';
 
 // ---------------------------------------------------------------- small tools
@@ -449,4 +450,34 @@ export async function h2Server(options: { settings?: SecureServerOptions['settin
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
+}
+
+/** Dispatches `request` with a fresh Recorder. */
+export function send(d: ExchangeDispatcher, request: UpstreamRequest, hooks: RecorderHooks = {}): Recorder {
+  const r = new Recorder(hooks);
+  d.dispatch(request, r);
+  return r;
+}
+
+/** The exchange's end (onEnd or onError); a test whose exchange hangs fails here instead of timing out. */
+export const settled = (r: Recorder, ms = 5000) => within(r.done, ms, () => `the exchange settling (events so far: ${r.events.join(',')})`);
+
+/** Exactly one of onEnd/onError, and nothing after it. */
+export function assertOneOutcome(r: Recorder): void {
+  assert.equal(r.events.filter((e) => e === 'end' || e === 'error').length, 1, `events: ${r.events.join(',')}`);
+  assert.deepEqual(r.late, [], 'no callback after onEnd/onError');
+}
+
+export function assertEnded(r: Recorder): void {
+  assert.equal(r.error, undefined, `unexpected error: ${r.error?.stack}`);
+  assert.equal(r.events.at(-1), 'end');
+  assertOneOutcome(r);
+}
+
+/** Failed (with `code`, when given), never ended. */
+export function assertFailed(r: Recorder, code?: string): void {
+  assert.ok(r.error, `expected an error${code ? ` ${code}` : ''}, got events ${r.events.join(',')}`);
+  if (code) assert.equal(r.error.code, code, `error: ${r.error.message}`);
+  assert.ok(!r.events.includes('end'));
+  assertOneOutcome(r);
 }

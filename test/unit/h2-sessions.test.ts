@@ -8,12 +8,12 @@ import type { Socket } from 'node:net';
 import { Readable } from 'node:stream';
 import { describe, test, type TestContext } from 'node:test';
 import { connectSocket, negotiatedProtocol } from '../../src/transport/connect-socket.js';
-import type { ExchangeDispatcher, UpstreamRequest } from '../../src/transport/exchange.js';
 import { H2Sessions, type H2SessionsOptions } from '../../src/transport/h2-sessions.js';
 import { Http1Pool } from '../../src/transport/http1-pool.js';
 import { NegotiatedLongRunning } from '../../src/transport/negotiated-long-running.js';
 import {
-  AsyncQueue, deferred, delay, get, h2Server, holdingServer, Recorder, type RecorderHooks, trustTestCa, within,
+  AsyncQueue, deferred, delay, get, h2Server, holdingServer, trustTestCa, within,
+  assertEnded, assertFailed, assertOneOutcome, send, settled,
 } from '../support/transport-harness.js';
 
 function target(origin: string) {
@@ -31,33 +31,6 @@ function sessions(t: TestContext, origin: string, options: Partial<H2SessionsOpt
   });
   t.after(() => s.destroy());
   return s;
-}
-
-function send(d: ExchangeDispatcher, request: UpstreamRequest, hooks: RecorderHooks = {}): Recorder {
-  const r = new Recorder(hooks);
-  d.dispatch(request, r);
-  return r;
-}
-
-/** The exchange's end (onEnd or onError); a test whose exchange hangs fails here instead of timing out. */
-const settled = (r: Recorder, ms = 5000) => within(r.done, ms, () => `the exchange settling (events so far: ${r.events.join(',')})`);
-
-function assertOneOutcome(r: Recorder): void {
-  assert.equal(r.events.filter((e) => e === 'end' || e === 'error').length, 1, `events: ${r.events.join(',')}`);
-  assert.deepEqual(r.late, [], 'no callback after onEnd/onError');
-}
-
-function assertEnded(r: Recorder): void {
-  assert.equal(r.error, undefined, `unexpected error: ${r.error?.stack}`);
-  assert.equal(r.events.at(-1), 'end');
-  assertOneOutcome(r);
-}
-
-function assertFailed(r: Recorder, code?: string): void {
-  assert.ok(r.error, `expected an error, got events ${r.events.join(',')}`);
-  if (code) assert.equal(r.error.code, code, `error: ${r.error.message}`);
-  assert.ok(!r.events.includes('end'));
-  assertOneOutcome(r);
 }
 
 const streamClosed = (stream: { closed: boolean; once(e: 'close', f: () => void): unknown }) =>

@@ -8,11 +8,11 @@ import { Readable } from 'node:stream';
 import { describe, test, type TestContext } from 'node:test';
 import type { ConnectionOptions } from 'node:tls';
 import { connectSocket } from '../../src/transport/connect-socket.js';
-import type { UpstreamRequest } from '../../src/transport/exchange.js';
 import { Http1Pool, type Http1PoolOptions } from '../../src/transport/http1-pool.js';
 import { silentServer } from '../support/net.js';
 import {
-  deferred, delay, get, holdingServer, rawServer, Recorder, type RecorderHooks, trustTestCa, within,
+  deferred, delay, get, holdingServer, rawServer, trustTestCa, within,
+  assertEnded, assertFailed, assertOneOutcome, send, settled,
 } from '../support/transport-harness.js';
 
 interface PoolOptions extends Partial<Http1PoolOptions> {
@@ -36,34 +36,6 @@ function pool(t: TestContext, origin: string, options: PoolOptions = {}): Http1P
   });
   t.after(() => p.destroy());
   return p;
-}
-
-function send(p: Http1Pool, request: UpstreamRequest, hooks: RecorderHooks = {}): Recorder {
-  const r = new Recorder(hooks);
-  p.dispatch(request, r);
-  return r;
-}
-
-/** The exchange's end (onEnd or onError); a test whose exchange hangs fails here instead of timing out. */
-const settled = (r: Recorder, ms = 5000) => within(r.done, ms, () => `the exchange settling (events so far: ${r.events.join(',')})`);
-
-/** Exactly one of onEnd/onError, and nothing after it. */
-function assertOneOutcome(r: Recorder): void {
-  assert.equal(r.events.filter((e) => e === 'end' || e === 'error').length, 1, `events: ${r.events.join(',')}`);
-  assert.deepEqual(r.late, [], 'no callback after onEnd/onError');
-}
-
-function assertEnded(r: Recorder): void {
-  assert.equal(r.error, undefined, `unexpected error: ${r.error?.stack}`);
-  assert.equal(r.events.at(-1), 'end');
-  assertOneOutcome(r);
-}
-
-function assertFailed(r: Recorder, code: string): void {
-  assert.ok(r.error, `expected an error ${code}, got events ${r.events.join(',')}`);
-  assert.equal(r.error.code, code, `error: ${r.error.message}`);
-  assert.ok(!r.events.includes('end'));
-  assertOneOutcome(r);
 }
 
 const ok = (body: string, extra = '') => `HTTP/1.1 200 OK\r\nContent-Length: ${Buffer.byteLength(body)}\r\n${extra}\r\n${body}`;
